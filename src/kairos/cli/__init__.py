@@ -1,0 +1,1 @@
+"""The ``kairos`` console command and the adapters between the pure packages."""
