@@ -1,0 +1,86 @@
+"""Spravato REMS rule set (outpatient healthcare settings).
+
+``§`` references point at ``shared/reference/clinical.md``; ``S<n>`` at its source key.
+"""
+
+from __future__ import annotations
+
+from kairos.clinical.config import Param, RuleSet, Status
+
+_PARAMS = [
+    Param(
+        "pmf.due_days",
+        7,
+        "calendar days",
+        "§1.3 item 6 S2 S3 S9; calendar days ◐ S32",
+        Status.CONFIRMED,
+        "Patient Monitoring Form due this many calendar days after the session (clinic time zone); "
+        "the due date itself is the last day on time.",
+        1,
+        7,
+    ),
+    Param(
+        "pmf.min_monitoring_min",
+        120,
+        "min",
+        "§1.3 S1, §1.4 S2 (must be ≥2 h)",
+        Status.CONFIRMED,
+        "Minimum minutes from the first device to the end of monitoring recorded on the form.",
+        120,
+        480,
+    ),
+    Param(
+        "pmf.dose_choices",
+        (56, 84),
+        "mg",
+        "§1.4 S2 (56 mg / 84 mg / Other)",
+        Status.CONFIRMED,
+        "Doses the form lists by name; any other dose is reported as 'Other'.",
+    ),
+    Param(
+        "pmf.required_fields",
+        (
+            "patient.first_name",
+            "patient.last_name",
+            "patient.date_of_birth",
+            "patient.sex",
+            "patient.first_treatment",
+            "patient.enrolled",
+            "concomitant.benzodiazepines",
+            "concomitant.sedative_hypnotics",
+            "concomitant.psychostimulants",
+            "concomitant.maois",
+            "hcp.first_name",
+            "hcp.last_name",
+            "hcp.phone",
+            "hcp.email",
+            "setting.name",
+            "setting.address1",
+            "setting.city",
+            "setting.state",
+            "setting.zip",
+            "session.treatment_date",
+            "session.dose",
+            "session.lot_number",
+            "duration.total_minutes",
+            "duration.ready_to_leave_minutes",
+            "vitals.acceptable_before",
+            "vitals.acceptable_at_completion",
+            "bp.pre_sbp",
+            "bp.pre_dbp",
+            "bp.post40_sbp",
+            "bp.post40_dbp",
+            "bp.completion_sbp",
+            "bp.completion_dbp",
+            "adverse.sedation",
+            "adverse.dissociation",
+        ),
+        "field",
+        "§1.4 fields S2; which are asterisked is not in the reference (⚠)",
+        Status.UNCONFIRMED,
+        "Form fields that must be filled before submission (middle initial, address 2 and the ◐ newer "
+        "fields are optional by default).",
+    ),
+]
+
+RULES: RuleSet = RuleSet.of("rems", "Spravato REMS (outpatient setting)", _PARAMS)
