@@ -1,0 +1,1 @@
+"""Authorization in one module: the declarative policy, clinic-scoped selectors' helpers, break-glass."""

@@ -1,0 +1,114 @@
+"""The authorization policy of Kairos: role × action, scoped to a clinic.
+
+This is the only place that says who may do what. Views, API endpoints and selectors ask
+:func:`can` / :func:`clinic_ids_for` / :func:`require`; none of them test roles directly.
+
+Scope rule: every patient-scoped object belongs to one clinic. A user acts in a clinic through a
+:class:`~kairos.accounts.models.Membership` (one role per clinic). An object in a clinic where the user
+has no membership is invisible (404, never 403); a member whose role lacks the action gets 403.
+Break-glass grants (:mod:`kairos.access.breakglass`) open one patient to a named user for a limited
+time, with a reason, always audited and flagged to the clinic admin.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from kairos.access.roles import Role
+
+
+class Act(enum.StrEnum):
+    # patients
+    PATIENT_LIST = "patient.list"  # see names in the registry/schedule
+    PATIENT_CREATE = "patient.create"
+    PATIENT_EDIT = "patient.edit"
+    CHART_VIEW = "chart.view"  # open the clinical chart (PHI)
+    WEIGHT_RECORD = "weight.record"
+    # audit and administration
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    CLINIC_ADMIN = "clinic.admin"
+    BREAK_GLASS_REVIEW = "breakglass.review"
+    # research
+    RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
+
+
+P, N, T, F, A, AU, R = (
+    Role.PRESCRIBER,
+    Role.NURSE,
+    Role.THERAPIST,
+    Role.FRONT_DESK,
+    Role.CLINIC_ADMIN,
+    Role.AUDITOR,
+    Role.RESEARCHER,
+)
+CLINICAL = frozenset({P, N, T})
+
+POLICY: dict[Act, frozenset[Role]] = {
+    Act.PATIENT_LIST: frozenset({P, N, T, F, A}),
+    Act.PATIENT_CREATE: frozenset({P, N, F, A}),
+    Act.PATIENT_EDIT: frozenset({P, N, F, A}),
+    Act.CHART_VIEW: CLINICAL | {AU},
+    Act.WEIGHT_RECORD: frozenset({P, N}),
+    Act.AUDIT_VIEW: frozenset({AU, A}),
+    Act.AUDIT_EXPORT: frozenset({AU}),
+    Act.CLINIC_ADMIN: frozenset({A}),
+    Act.BREAK_GLASS_REVIEW: frozenset({A, AU}),
+    Act.RESEARCH_VIEW: frozenset({R}),
+}
+
+# Roles that may request break-glass access to a patient outside their normal reach.
+BREAK_GLASS_ROLES = frozenset({P, N})
+
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    try:
+        return POLICY[Act(action)]
+    except (KeyError, ValueError):
+        raise KeyError(f"unknown action {action!r}; add it to kairos.access.policies.POLICY") from None
+
+
+def memberships(user: Any) -> dict[int, str]:
+    """clinic id -> role, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    cached = getattr(user, "_kairos_memberships", None)
+    if cached is None:
+        cached = dict(user.memberships.values_list("clinic_id", "role"))
+        user._kairos_memberships = cached
+    return cached
+
+
+def clinic_ids_for(user: Any, action: str) -> list[int]:
+    """Clinics in which ``user`` may perform ``action``."""
+    allowed = roles_for(action)
+    return sorted(cid for cid, role in memberships(user).items() if role in allowed)
+
+
+def can(user: Any, action: str, clinic_id: int | None) -> bool:
+    if clinic_id is None:
+        return False
+    role = memberships(user).get(clinic_id)
+    return role is not None and role in roles_for(action)
+
+
+def is_member(user: Any, clinic_id: int) -> bool:
+    return clinic_id in memberships(user)
+
+
+def require(user: Any, action: str, clinic_id: int) -> None:
+    """404 outside the user's clinics, 403 inside them without the permission."""
+    if not is_member(user, clinic_id):
+        raise Http404("not found")
+    if not can(user, action, clinic_id):
+        raise PermissionDenied(f"your role may not {action}")
+
+
+def any_clinic(user: Any, action: str) -> bool:
+    return bool(clinic_ids_for(user, action))

@@ -1,0 +1,66 @@
+"""Break-glass: emergency access to one patient of another clinic of the same organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.models import BreakGlassGrant
+from kairos.audit.models import Action
+from kairos.audit.services import record
+
+
+def _tasks() -> Any:
+    from kairos.access import tasks
+
+    return tasks
+
+
+@transaction.atomic
+def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant:
+    """Grant ``user`` time-limited chart access to the patient with ``mrn`` in ``clinic_id``.
+
+    Only prescribers and nurses may break glass, only within their own organisation, and only with a
+    reason of at least 15 characters. The grant is audited in the patient's clinic chain and the
+    clinic admins are notified (email, through the worker, after commit).
+    """
+    from kairos.accounts.models import Clinic
+    from kairos.patients.models import Patient
+
+    reason = reason.strip()
+    if len(reason) < 15:
+        raise ValidationError({"reason": "reason: at least 15 characters saying why access is needed"})
+    my_roles = policies.memberships(user)
+    if not any(role in policies.BREAK_GLASS_ROLES for role in my_roles.values()):
+        raise ValidationError({"__all__": "only prescribers and nurses may use break-glass access"})
+    my_orgs = set(Clinic.objects.filter(pk__in=my_roles).values_list("organisation_id", flat=True))
+    patient = Patient.objects.filter(clinic_id=clinic_id, mrn=mrn.strip(), clinic__organisation_id__in=my_orgs).first()
+    if patient is None:
+        raise ValidationError({"mrn": "no patient with that MRN in that clinic of your organisation"})
+    grant = BreakGlassGrant.objects.create(
+        user=user,
+        patient=patient,
+        reason=reason,
+        expires_at=timezone.now() + dt.timedelta(minutes=settings.KAIROS_BREAK_GLASS_MINUTES),
+    )
+    record(Action.BREAK_GLASS, actor=user, patient=patient, obj=grant, reason=reason, new={"expires_at": grant.expires_at}, summary="break-glass access granted")
+    transaction.on_commit(lambda: _tasks().notify_break_glass.enqueue(grant.pk))
+    return grant
+
+
+@transaction.atomic
+def mark_reviewed(user: Any, grant_id: int) -> BreakGlassGrant:
+    grant = BreakGlassGrant.objects.select_for_update().select_related("patient").get(pk=grant_id)
+    policies.require(user, policies.Act.BREAK_GLASS_REVIEW, grant.patient.clinic_id)
+    if grant.reviewed_at is None:
+        grant.reviewed_by = user
+        grant.reviewed_at = timezone.now()
+        grant.save(update_fields=["reviewed_by", "reviewed_at"])
+        record(Action.UPDATE, actor=user, patient=grant.patient, obj=grant, new={"reviewed": True}, summary="break-glass reviewed")
+    return grant

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from kairos.access import policies, services
+from kairos.access.models import BreakGlassGrant
+from kairos.access.policies import Act
+from kairos.accounts.models import Clinic
+
+
+class BreakGlassForm(forms.Form):
+    clinic = forms.TypedChoiceField(coerce=int)
+    mrn = forms.CharField(max_length=32, label="MRN")
+    reason = forms.CharField(widget=forms.Textarea, min_length=15, max_length=2000)
+
+
+@login_required
+def break_glass(request: HttpRequest) -> HttpResponse:
+    roles = policies.memberships(request.user)
+    if not any(r in policies.BREAK_GLASS_ROLES for r in roles.values()):
+        raise PermissionDenied("only prescribers and nurses may use break-glass access")
+    orgs = Clinic.objects.filter(pk__in=roles).values("organisation_id")
+    choices = list(Clinic.objects.filter(organisation_id__in=orgs).values_list("pk", "name"))
+    form = BreakGlassForm(request.POST or None)
+    form.fields["clinic"].choices = choices
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.request_break_glass(request.user, form.cleaned_data["clinic"], form.cleaned_data["mrn"], form.cleaned_data["reason"])
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.warning(request, "Break-glass access granted. It is audited and reported to the clinic admin.")
+            return redirect("patients:chart", patient_id=grant.patient_id)
+    return render(request, "access/break_glass.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    clinic_ids = policies.clinic_ids_for(request.user, Act.BREAK_GLASS_REVIEW)
+    if not clinic_ids:
+        raise PermissionDenied("your role may not review break-glass access")
+    grants = BreakGlassGrant.objects.filter(patient__clinic_id__in=clinic_ids).select_related("user", "patient", "reviewed_by")[:200]
+    return render(request, "access/review.html", {"grants": grants})
+
+
+@login_required
+@require_POST
+def mark_reviewed(request: HttpRequest, grant_id: int) -> HttpResponse:
+    grant = BreakGlassGrant.objects.filter(pk=grant_id).select_related("patient").first()
+    if grant is None:
+        raise Http404("not found")
+    policies.require(request.user, Act.BREAK_GLASS_REVIEW, grant.patient.clinic_id)
+    services.mark_reviewed(request.user, grant_id)
+    return redirect("access:breakglass_review")

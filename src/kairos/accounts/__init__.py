@@ -1,0 +1,1 @@
+"""Organisations, clinics, staff memberships (role per clinic), two-factor and API tokens."""

@@ -1,0 +1,34 @@
+"""Two-factor gate: a staff user with a confirmed TOTP device must verify it each session; in
+production (KAIROS_REQUIRE_2FA) a user without a confirmed device reaches only the setup page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django_otp import user_has_device
+
+EXEMPT_PREFIXES = ("/accounts/login", "/accounts/logout", "/accounts/2fa/", "/static/", "/health", "/api/", "/q/")
+
+
+class TwoFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
+            if not user.is_verified():  # type: ignore[union-attr]
+                if user_has_device(user, confirmed=True):
+                    target = "accounts:2fa_verify"
+                elif settings.REQUIRE_2FA:
+                    target = "accounts:2fa_setup"
+                else:
+                    target = None
+                if target is not None:
+                    if request.headers.get("HX-Request"):
+                        return JsonResponse({"detail": "two-factor verification required"}, status=401)
+                    return redirect(target)
+        return self.get_response(request)

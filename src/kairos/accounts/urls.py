@@ -1,0 +1,14 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from kairos.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/verify/", views.verify_2fa, name="2fa_verify"),
+    path("2fa/setup/", views.setup_2fa, name="2fa_setup"),
+    path("settings/", views.account_settings, name="settings"),
+    path("settings/tokens/<int:token_id>/revoke/", views.revoke_token, name="token_revoke"),
+]

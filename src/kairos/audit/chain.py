@@ -1,0 +1,71 @@
+"""Canonical form and hashing of audit rows - identical on SQLite and PostgreSQL.
+
+Canonical form: sorted-key JSON (no whitespace, ASCII) of the row's fields, times as UTC ISO-8601 with
+microseconds, decimals as strings, foreign keys as their ids. ``hash = sha256(canonical)``, and the
+canonical form includes ``prev_hash``, which links the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return utc_iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot canonicalise {type(value).__name__}")
+
+
+def utc_iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key, whitespace-free JSON; used for the hash and for normalising old/new values."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_default)
+
+
+def normalise(value: Any) -> Any:
+    """Round-trip through canonical JSON so what is stored equals what was hashed, on any engine."""
+    if value is None:
+        return None
+    return json.loads(canonical_json(value))
+
+
+def row_fields(event: Any) -> dict[str, Any]:
+    return {
+        "chain": event.chain,
+        "seq": event.seq,
+        "occurred_at": utc_iso(event.occurred_at),
+        "clinic": event.clinic_id,
+        "actor": event.actor_id,
+        "actor_username": event.actor_username,
+        "patient": event.patient_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "summary": event.summary,
+        "old": event.old,
+        "new": event.new,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def compute_hash(event: Any) -> str:
+    return hashlib.sha256(canonical_json(row_fields(event)).encode("ascii")).hexdigest()

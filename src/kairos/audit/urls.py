@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kairos.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("export.csv", views.export_csv, name="export"),
+]

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from kairos.api.main import api
+from kairos.web import views as web_views
+
+urlpatterns = [
+    path("health", web_views.health, name="health"),
+    path("", include("kairos.web.urls")),
+    path("accounts/", include("kairos.accounts.urls")),
+    path("patients/", include("kairos.patients.urls")),
+    path("audit/", include("kairos.audit.urls")),
+    path("access/", include("kairos.access.urls")),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,1 @@
+"""The patient registry: clinic-owned patient records, contact details and weight history."""

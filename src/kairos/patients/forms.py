@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+
+class NewPatientForm(PatientForm):
+    clinic = forms.TypedChoiceField(coerce=int, label="Clinic")
+
+    class Meta(PatientForm.Meta):
+        fields = ["clinic", *PatientForm.Meta.fields]
+
+    def __init__(self, *args: Any, clinics: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].choices = clinics
+        if len(clinics) == 1:
+            self.fields["clinic"].initial = clinics[0][0]
+
+
+class WeightForm(forms.Form):
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", min_value=WEIGHT_MIN_KG, max_value=WEIGHT_MAX_KG, decimal_places=1, max_digits=5
+    )

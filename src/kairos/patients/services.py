@@ -1,0 +1,81 @@
+"""Writes to the patient registry: atomic, audited in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.audit.models import Action
+from kairos.audit.services import changes, record
+from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, WeightMeasurement
+
+EDITABLE = ("mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone")
+
+
+def _validate(patient: Patient) -> None:
+    today = timezone.localdate()
+    if patient.date_of_birth and patient.date_of_birth > today:
+        raise ValidationError({"date_of_birth": "date_of_birth cannot be in the future"})
+    if patient.date_of_birth and patient.age_on(today) > 120:
+        raise ValidationError({"date_of_birth": "date_of_birth gives an age above 120 years"})
+    patient.full_clean(exclude=["clinic"])
+
+
+@transaction.atomic
+def create_patient(actor: Any, clinic_id: int, data: dict[str, Any]) -> Patient:
+    policies.require(actor, Act.PATIENT_CREATE, clinic_id)
+    patient = Patient(clinic_id=clinic_id, **{k: data[k] for k in EDITABLE if k in data})
+    _validate(patient)
+    try:
+        with transaction.atomic():
+            patient.save(force_insert=True)
+    except IntegrityError:
+        raise ValidationError({"mrn": f"MRN {patient.mrn} is already used in this clinic"}) from None
+    record(Action.CREATE, actor=actor, patient=patient, obj=patient, new=patient.audit_snapshot(), summary="patient registered")
+    return patient
+
+
+@transaction.atomic
+def update_patient(actor: Any, patient: Patient, data: dict[str, Any]) -> Patient:
+    policies.require(actor, Act.PATIENT_EDIT, patient.clinic_id)
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = locked.audit_snapshot()
+    for key in EDITABLE:
+        if key in data:
+            setattr(locked, key, data[key])
+    _validate(locked)
+    old, new = changes(before, locked.audit_snapshot())
+    if not new:
+        return locked
+    locked.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[*[k for k in EDITABLE if k in new], "updated_at"])
+    except IntegrityError:
+        raise ValidationError({"mrn": f"MRN {locked.mrn} is already used in this clinic"}) from None
+    record(Action.UPDATE, actor=actor, patient=locked, obj=locked, old=old, new=new, summary="patient details changed")
+    return locked
+
+
+@transaction.atomic
+def record_weight(actor: Any, patient: Patient, weight_kg: Decimal | float | str, measured_at: dt.datetime | None = None) -> WeightMeasurement:
+    policies.require(actor, Act.WEIGHT_RECORD, patient.clinic_id)
+    try:
+        kg = Decimal(str(weight_kg)).quantize(Decimal("0.1"))
+    except ArithmeticError:
+        raise ValidationError({"weight_kg": f"weight_kg must be a number between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg"}) from None
+    if not kg.is_finite() or not WEIGHT_MIN_KG <= kg <= WEIGHT_MAX_KG:
+        raise ValidationError({"weight_kg": f"weight_kg must be between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg (got {weight_kg})"})
+    when = measured_at or timezone.now()
+    if when > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"measured_at": "measured_at cannot be in the future"})
+    weight = WeightMeasurement.objects.create(patient=patient, weight_kg=kg, measured_at=when, recorded_by=actor)
+    record(Action.CREATE, actor=actor, patient=patient, obj=weight, new={"weight_kg": kg, "measured_at": when}, summary="weight recorded")
+    return weight

@@ -1,0 +1,1 @@
+"""Shared web layer: base templates, stylesheet, vendored htmx, request-id middleware, home page."""

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from kairos.access import policies
+from kairos.access.policies import Act
+
+
+def kairos(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    nav: dict[str, bool] = {}
+    if user is not None and user.is_authenticated:
+        nav = {
+            "patients": policies.any_clinic(user, Act.PATIENT_LIST),
+            "audit": policies.any_clinic(user, Act.AUDIT_VIEW),
+            "admin": policies.any_clinic(user, Act.BREAK_GLASS_REVIEW),
+            "research": policies.any_clinic(user, Act.RESEARCH_VIEW),
+        }
+    return {"kairos_mode": settings.MODE, "nav": nav}

@@ -1,0 +1,14 @@
+"""Create the database cache table (CACHES uses the database; no Redis is required)."""
+
+from django.core.management import call_command
+from django.db import migrations
+
+
+def create_cache_table(apps, schema_editor):
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
+
+
+class Migration(migrations.Migration):
+    dependencies: list[tuple[str, str]] = []
+
+    operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]

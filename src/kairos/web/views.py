@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from kairos.accounts.models import Membership
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.objects.filter(user=request.user).select_related("clinic").order_by("clinic__name")
+    return render(request, "web/home.html", {"memberships": memberships})
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Liveness probe and the benchmark's trivial baseline view."""
+    return HttpResponse("ok", content_type="text/plain")
