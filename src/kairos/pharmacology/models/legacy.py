@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kairos.pharmacology.models.base import PKModel
 from kairos.pharmacology.models.base import P as _P
+from kairos.pharmacology.models.base import PKModel
 from kairos.pharmacology.pk.linear import InputChannel, LinearSystem, block_diagonal
 from kairos.pharmacology.types import Drug, Route, Subject
 

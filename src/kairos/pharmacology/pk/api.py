@@ -16,12 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from kairos.pharmacology.pk.linear import LinearSystem, Trajectory
 from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
+
+if TYPE_CHECKING:
+    from kairos.pharmacology.models.base import PKModel
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -59,10 +63,10 @@ class PKSummary:
     bioavailability: float | None  # parent only
 
 
-def _models():  # type: ignore[no-untyped-def]  # lazy: models import pk.linear
-    from kairos.pharmacology import models
+def _get_model(name: str) -> PKModel:
+    from kairos.pharmacology.models import get_model  # lazy: the models import pk.linear
 
-    return models
+    return get_model(name)
 
 
 def _drug_of(events: Sequence[DoseEvent]) -> Drug:
@@ -84,7 +88,7 @@ def linear_system(
     ``system.inputs[route]``), ``system.outputs['parent' | 'metabolite' | ...]`` (ng/mL per mg in state).
     ``route`` (optional) is only checked against the model's supported pairs.
     """
-    model = _models().get_model(model_name)
+    model = _get_model(model_name)
     d = Drug(drug)
     if route is not None and not model.supports(d, route):
         raise InputError(_unsupported(model, d, Route(route)))
@@ -95,15 +99,14 @@ def linear_system(
     return model.build(subject, d, parameters)
 
 
-def _unsupported(model: object, drug: Drug, route: Route) -> str:
-    m = _models().get_model(model.name)  # type: ignore[attr-defined]
+def _unsupported(m: PKModel, drug: Drug, route: Route) -> str:
     pairs = "; ".join(f"{d.value}: {', '.join(r.value for r in m.routes(d))}" for d in m.drugs)
     return f"route {route.value!r} with drug {drug.value!r} is not supported by {m.name} (supported: {pairs})"
 
 
 def covariate_warnings(model_name: str, subject: Subject, dose_events: Sequence[DoseEvent] = ()) -> list[str]:
     """Warnings for covariates / doses outside the model's studied ranges."""
-    model = _models().get_model(model_name)
+    model = _get_model(model_name)
     out = []
     for cov, rng in model.studied.items():
         v = getattr(subject, cov)
@@ -115,10 +118,10 @@ def covariate_warnings(model_name: str, subject: Subject, dose_events: Sequence[
     for e in dose_events:
         by_route[e.route] = by_route.get(e.route, 0.0) + e.amount_mg_base
     for route, total in by_route.items():
-        rng = model.dose_studied_mg.get(route)
-        if rng is not None and not rng.lo <= total <= rng.hi:
+        drng = model.dose_studied_mg.get(route)
+        if drng is not None and not drng.lo <= total <= drng.hi:
             out.append(
-                f"total {route.value} dose {total:g} mg outside the studied {rng.lo:g}-{rng.hi:g} mg ({rng.source})"
+                f"total {route.value} dose {total:g} mg outside the studied {drng.lo:g}-{drng.hi:g} mg ({drng.source})"
             )
     return out
 
@@ -138,7 +141,7 @@ def simulate(
     parent series is then S + R and ``parent_s`` / ``parent_r`` are filled. ``effect_ke0_per_min`` adds an
     effect compartment driven by the S-ketamine concentration (``parent_S`` block when racemic).
     """
-    model = _models().get_model(model_name)
+    model = _get_model(model_name)
     if not dose_events:
         raise InputError("dose_events must contain at least one dose event")
     for e in dose_events:
@@ -239,7 +242,7 @@ def sample_parameters(
     blank in the paper) is skipped unless ``include_placeholder_iiv``.
     """
     del subject
-    model = _models().get_model(model_name)
+    model = _get_model(model_name)
     if n < 1:
         raise InputError(f"n must be >= 1 (got {n})")
     out = {k: np.full(n, p.value, dtype=float) for k, p in model.parameters.items()}

@@ -332,7 +332,7 @@ class Trajectory:
                 if all_dy[i] > 0 and all_dy[i + 1] <= 0:
                     xa, ta = all_x[i], float(all_tau[i])
 
-                    def dy(tau: float, xa: FloatArray = xa, ta: float = ta) -> float:
+                    def dy(tau: float, xa: FloatArray = xa, ta: float = ta, b: FloatArray = b) -> float:
                         E, P, _ = self.system.propagators(tau - ta)
                         return float(c @ (K @ (E @ xa + P @ b) + b))
 
