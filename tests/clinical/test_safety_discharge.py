@@ -19,8 +19,16 @@ def at(m):
 
 
 def ready(**kw):
-    args = dict(route="esketamine", first_dose_at=T0, now=at(121), latest=Vitals(at=at(118), sbp=135, dbp=85, spo2=97),
-                baseline=BASE, moaas=5, dissociation_resolved=True, escort_present=True)
+    args = dict(
+        route="esketamine",
+        first_dose_at=T0,
+        now=at(121),
+        latest=Vitals(at=at(118), sbp=135, dbp=85, spo2=97),
+        baseline=BASE,
+        moaas=5,
+        dissociation_resolved=True,
+        escort_present=True,
+    )
     args.update(kw)
     return discharge_readiness(**args)
 
@@ -34,13 +42,18 @@ def test_all_met_is_ready():
 
 @pytest.mark.parametrize(
     ("change", "code"),
-    [({"now": at(119)}, "min_observation"), ({"latest": None}, "vitals_missing"),
-     ({"latest": Vitals(at=at(118), spo2=97)}, "bp_missing"),
-     ({"latest": Vitals(at=at(118), sbp=168, dbp=90, spo2=97)}, "bp_not_settled"),
-     ({"latest": Vitals(at=at(118), sbp=130, dbp=80)}, "spo2_missing"),
-     ({"latest": Vitals(at=at(118), sbp=130, dbp=80, spo2=92)}, "spo2_low"),
-     ({"moaas": 4}, "sedated"), ({"moaas": None}, "moaas_missing"),
-     ({"dissociation_resolved": None}, "dissociation"), ({"escort_present": False}, "no_escort")],
+    [
+        ({"now": at(119)}, "min_observation"),
+        ({"latest": None}, "vitals_missing"),
+        ({"latest": Vitals(at=at(118), spo2=97)}, "bp_missing"),
+        ({"latest": Vitals(at=at(118), sbp=168, dbp=90, spo2=97)}, "bp_not_settled"),
+        ({"latest": Vitals(at=at(118), sbp=130, dbp=80)}, "spo2_missing"),
+        ({"latest": Vitals(at=at(118), sbp=130, dbp=80, spo2=92)}, "spo2_low"),
+        ({"moaas": 4}, "sedated"),
+        ({"moaas": None}, "moaas_missing"),
+        ({"dissociation_resolved": None}, "dissociation"),
+        ({"escort_present": False}, "no_escort"),
+    ],
 )
 def test_each_unmet_criterion_named(change, code):
     result = ready(**change)
@@ -68,9 +81,13 @@ def test_iv_counts_from_infusion_end():
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"route": "iv"}, "dosing_ended_at"), ({"route": "iv", "dosing_ended_at": at(-1)}, "dosing_ended_at"),
-     ({"moaas": 6}, "moaas"), ({"latest": Vitals(at=at(-10), sbp=120, dbp=80, spo2=98)}, "latest"),
-     ({"now": dt.datetime(2026, 3, 2, 12)}, "now")],
+    [
+        ({"route": "iv"}, "dosing_ended_at"),
+        ({"route": "iv", "dosing_ended_at": at(-1)}, "dosing_ended_at"),
+        ({"moaas": 6}, "moaas"),
+        ({"latest": Vitals(at=at(-10), sbp=120, dbp=80, spo2=98)}, "latest"),
+        ({"now": dt.datetime(2026, 3, 2, 12)}, "now"),
+    ],
 )
 def test_bad_input_names_field(change, field):
     with pytest.raises(ValueError, match=field):

@@ -28,8 +28,16 @@ def test_plain_adult_ok():
 # §1.6: the four US contraindications → hard stop
 @pytest.mark.parametrize(
     "condition",
-    ["aneurysmal_vascular_disease", "arteriovenous_malformation", "intracerebral_haemorrhage_history",
-     "hypersensitivity_esketamine_ketamine", "I71.4", "i67.1", "Q28.2", "I61.9"],
+    [
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_haemorrhage_history",
+        "hypersensitivity_esketamine_ketamine",
+        "I71.4",
+        "i67.1",
+        "Q28.2",
+        "I61.9",
+    ],
 )
 def test_absolute_contraindications_hard_stop(condition):
     result = assess_eligibility(facts(conditions={condition}))
@@ -39,10 +47,16 @@ def test_absolute_contraindications_hard_stop(condition):
 
 @pytest.mark.parametrize(
     ("condition", "code"),
-    [("uncontrolled_hypertension", "rel_uncontrolled_hypertension"), ("psychosis", "rel_psychosis"),
-     ("F20.9", "rel_psychosis"), ("substance_use_disorder", "rel_substance_use_disorder"),
-     ("F11.20", "rel_substance_use_disorder"), ("hypertensive_encephalopathy_history", "hx_hypertensive_encephalopathy"),
-     ("myocardial_infarction_within_6_weeks", "rel_recent_mi"), ("seizure_disorder", "rel_seizure_disorder")],
+    [
+        ("uncontrolled_hypertension", "rel_uncontrolled_hypertension"),
+        ("psychosis", "rel_psychosis"),
+        ("F20.9", "rel_psychosis"),
+        ("substance_use_disorder", "rel_substance_use_disorder"),
+        ("F11.20", "rel_substance_use_disorder"),
+        ("hypertensive_encephalopathy_history", "hx_hypertensive_encephalopathy"),
+        ("myocardial_infarction_within_6_weeks", "rel_recent_mi"),
+        ("seizure_disorder", "rel_seizure_disorder"),
+    ],
 )
 def test_relative_contraindications_caution(condition, code):
     result = assess_eligibility(facts(conditions={condition}))
@@ -71,14 +85,19 @@ def test_age_rules():
 
 @pytest.mark.parametrize(
     ("medicine", "cls", "code"),
-    [("Lorazepam 1 MG Oral Tablet", DrugClass.BENZODIAZEPINE, "interaction_cns_depressant"),
-     ("XANAX", DrugClass.BENZODIAZEPINE, "interaction_cns_depressant"),
-     ("zolpidem 10 mg", DrugClass.SEDATIVE_HYPNOTIC, "interaction_cns_depressant"),
-     ("oxycodone/acetaminophen", DrugClass.OPIOID, "interaction_cns_depressant"),
-     ("phenelzine", DrugClass.MAOI, "interaction_maoi"),
-     ("dextroamphetamine-amphetamine ER", DrugClass.PSYCHOSTIMULANT, "interaction_psychostimulant"),
-     (Medicine("gabapentin", DrugClass.OTHER_CNS_DEPRESSANT), DrugClass.OTHER_CNS_DEPRESSANT,
-      "interaction_cns_depressant")],
+    [
+        ("Lorazepam 1 MG Oral Tablet", DrugClass.BENZODIAZEPINE, "interaction_cns_depressant"),
+        ("XANAX", DrugClass.BENZODIAZEPINE, "interaction_cns_depressant"),
+        ("zolpidem 10 mg", DrugClass.SEDATIVE_HYPNOTIC, "interaction_cns_depressant"),
+        ("oxycodone/acetaminophen", DrugClass.OPIOID, "interaction_cns_depressant"),
+        ("phenelzine", DrugClass.MAOI, "interaction_maoi"),
+        ("dextroamphetamine-amphetamine ER", DrugClass.PSYCHOSTIMULANT, "interaction_psychostimulant"),
+        (
+            Medicine("gabapentin", DrugClass.OTHER_CNS_DEPRESSANT),
+            DrugClass.OTHER_CNS_DEPRESSANT,
+            "interaction_cns_depressant",
+        ),
+    ],
 )
 def test_interactions_by_name_and_class(medicine, cls, code):
     assert cls in interacting_classes([medicine])
@@ -88,7 +107,9 @@ def test_interactions_by_name_and_class(medicine, cls, code):
 
 
 def test_flags_listed_in_enum_order_with_sources():
-    result = assess_eligibility(facts(conditions={ConditionFlag.PSYCHOSIS, ConditionFlag.ARTERIOVENOUS_MALFORMATION}))
+    result = assess_eligibility(
+        facts(conditions={ConditionFlag.PSYCHOSIS, ConditionFlag.ARTERIOVENOUS_MALFORMATION})
+    )
     assert result.codes == ["ci_arteriovenous_malformation", "rel_psychosis"]
     assert all(f.source for f in result.findings)
 
@@ -96,8 +117,10 @@ def test_flags_listed_in_enum_order_with_sources():
 NON_MAOI_ANTIDEPRESSANTS = ["sertraline", "escitalopram", "venlafaxine", "bupropion", "mirtazapine"]
 
 
-@given(st.lists(st.sampled_from(NON_MAOI_ANTIDEPRESSANTS), max_size=3),
-       st.sets(st.sampled_from(list(ConditionFlag)), max_size=3))
+@given(
+    st.lists(st.sampled_from(NON_MAOI_ANTIDEPRESSANTS), max_size=3),
+    st.sets(st.sampled_from(list(ConditionFlag)), max_size=3),
+)
 def test_oral_antidepressant_not_required(antidepressants, conditions):
     """Monotherapy approved 21 Jan 2025 (§1.2, §1.7): having or lacking an oral AD never changes eligibility."""
     without = assess_eligibility(facts(conditions=conditions))

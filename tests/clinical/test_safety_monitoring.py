@@ -27,8 +27,16 @@ def test_esketamine_pre_40_and_before_discharge():  # §1.5 S4 §5.6 / S5; ≥2 
 
 def test_iv_every_10_during_and_every_15_after():  # §2.2 S17 Emory; 40-min infusion §2.1
     assert offsets(monitoring_schedule("iv", T0)) == [
-        ("pre_dose", 0), ("during", 10), ("during", 20), ("during", 30), ("during", 40),
-        ("post", 55), ("post", 70), ("post", 85), ("post", 100)]
+        ("pre_dose", 0),
+        ("during", 10),
+        ("during", 20),
+        ("during", 30),
+        ("during", 40),
+        ("post", 55),
+        ("post", 70),
+        ("post", 85),
+        ("post", 100),
+    ]
 
 
 def test_iv_odd_infusion_length_ends_with_a_reading():
@@ -59,21 +67,27 @@ RISE = [((169, 104), False), ((170, 80), True), ((130, 105), True), ((150, 95), 
 
 @pytest.mark.parametrize(("bp", "flag"), RISE)
 def test_significant_rise(bp, flag):
-    result = evaluate_reading(route="esketamine", reading=Vitals(at=at(40), sbp=bp[0], dbp=bp[1]), baseline=BASE)
+    result = evaluate_reading(
+        route="esketamine", reading=Vitals(at=at(40), sbp=bp[0], dbp=bp[1]), baseline=BASE
+    )
     assert ("bp_significant_rise" in result.codes) is flag
     assert result.outcome is (Outcome.CAUTION if flag else Outcome.OK)
 
 
 def test_in_session_hold_on_iv():
     prev = [Vitals(at=at(10), sbp=185, dbp=100)]
-    result = evaluate_reading(route="iv", reading=Vitals(at=at(20), sbp=190, dbp=100), baseline=BASE, previous=prev)
+    result = evaluate_reading(
+        route="iv", reading=Vitals(at=at(20), sbp=190, dbp=100), baseline=BASE, previous=prev
+    )
     assert result.outcome is Outcome.HOLD
     assert {"bp_hold", "bp_significant_rise"} <= set(result.codes)
 
 
 def test_spo2_two_consecutive_escalates_single_cautions():
     prev = [Vitals(at=at(10), spo2=92)]
-    two = evaluate_reading(route="esketamine", reading=Vitals(at=at(15), spo2=90), baseline=BASE, previous=prev)
+    two = evaluate_reading(
+        route="esketamine", reading=Vitals(at=at(15), spo2=90), baseline=BASE, previous=prev
+    )
     assert two.outcome is Outcome.ESCALATE
     assert "respiratory" in two.findings[0].message
     one = evaluate_reading(route="esketamine", reading=Vitals(at=at(15), spo2=90), baseline=BASE)
@@ -81,12 +95,17 @@ def test_spo2_two_consecutive_escalates_single_cautions():
 
 
 def test_crisis_symptoms_escalate():
-    result = evaluate_reading(route="iv", reading=Vitals(at=at(20), sbp=120, dbp=70), baseline=BASE,
-                              symptoms=["visual_change"])
+    result = evaluate_reading(
+        route="iv", reading=Vitals(at=at(20), sbp=120, dbp=70), baseline=BASE, symptoms=["visual_change"]
+    )
     assert result.outcome is Outcome.ESCALATE
 
 
 def test_reading_must_be_latest():
     with pytest.raises(ValueError, match="reading"):
-        evaluate_reading(route="iv", reading=Vitals(at=at(10), spo2=97), baseline=BASE,
-                         previous=[Vitals(at=at(20), spo2=97)])
+        evaluate_reading(
+            route="iv",
+            reading=Vitals(at=at(10), spo2=97),
+            baseline=BASE,
+            previous=[Vitals(at=at(20), spo2=97)],
+        )

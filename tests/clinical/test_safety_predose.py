@@ -43,7 +43,12 @@ CASES = [
     ("esketamine", [(140, 90, 0)], Outcome.OK, None),  # "above 140/90": equal is not above
     ("esketamine", [(141, 80, 0)], Outcome.CAUTION, "bp_above_label_guide"),
     ("esketamine", [(130, 91, 0)], Outcome.CAUTION, "bp_above_label_guide"),
-    ("esketamine", [(185, 115, 0), (186, 114, 6)], Outcome.CAUTION, "bp_above_label_guide"),  # not a hold route
+    (
+        "esketamine",
+        [(185, 115, 0), (186, 114, 6)],
+        Outcome.CAUTION,
+        "bp_above_label_guide",
+    ),  # not a hold route
     ("iv", [(141, 80, 0)], Outcome.CAUTION, "bp_above_label_guide"),
     ("iv", [(180, 110, 0)], Outcome.CAUTION, "bp_above_label_guide"),  # at, not above, the hold line
     ("iv", [(181, 100, 0)], Outcome.HOLD, "bp_hold_recheck"),
@@ -74,11 +79,15 @@ def test_findings_are_readable_and_cited():
 
 
 def test_esketamine_hold_route_configurable():
-    rules = RULES.with_overrides([Override("bp.hold_routes", ("iv", "im", "esketamine"), "dr-a", T0, "local SOP")])
+    rules = RULES.with_overrides(
+        [Override("bp.hold_routes", ("iv", "im", "esketamine"), "dr-a", T0, "local SOP")]
+    )
     assert gate([bp(185, 100)], rules=rules).outcome is Outcome.HOLD
 
 
-@pytest.mark.parametrize("symptom", ["chest_pain", "severe_headache", "seizure", "focal_neurological_deficit"])
+@pytest.mark.parametrize(
+    "symptom", ["chest_pain", "severe_headache", "seizure", "focal_neurological_deficit"]
+)
 def test_crisis_symptoms_escalate_whatever_the_numbers(symptom):
     result = gate([bp(118, 76)], symptoms=[symptom])
     assert result.outcome is Outcome.ESCALATE
@@ -98,8 +107,12 @@ def test_missing_bp_holds_and_missing_spo2_cautions():
 
 @pytest.mark.parametrize(
     ("spo2s", "outcome", "code"),
-    [((95, 93), Outcome.OK, None), ((95, 92), Outcome.CAUTION, "spo2_low_recheck"),
-     ((92, 91), Outcome.HOLD, "spo2_alarm"), ((92, 95), Outcome.OK, None)],
+    [
+        ((95, 93), Outcome.OK, None),
+        ((95, 92), Outcome.CAUTION, "spo2_low_recheck"),
+        ((92, 91), Outcome.HOLD, "spo2_alarm"),
+        ((92, 95), Outcome.OK, None),
+    ],
 )
 def test_spo2_two_consecutive(spo2s, outcome, code):
     readings = [bp(120, 80, i, spo2=s) for i, s in enumerate(spo2s)]
@@ -109,19 +122,27 @@ def test_spo2_two_consecutive(spo2s, outcome, code):
 
 
 def test_fasting_esketamine_two_hours_food_thirty_minutes_liquids():
-    result = gate([bp(120, 80)], last_food_at=DOSE - dt.timedelta(minutes=119),
-                  last_liquid_at=DOSE - dt.timedelta(minutes=29))
+    result = gate(
+        [bp(120, 80)],
+        last_food_at=DOSE - dt.timedelta(minutes=119),
+        last_liquid_at=DOSE - dt.timedelta(minutes=29),
+    )
     assert set(result.codes) == {"recent_food", "recent_liquid"}
     assert result.outcome is Outcome.CAUTION
     assert (DOSE + dt.timedelta(minutes=1)).isoformat(timespec="minutes") in result.findings[0].message
-    ok = gate([bp(120, 80)], last_food_at=DOSE - dt.timedelta(minutes=120),
-              last_liquid_at=DOSE - dt.timedelta(minutes=30))
+    ok = gate(
+        [bp(120, 80)],
+        last_food_at=DOSE - dt.timedelta(minutes=120),
+        last_liquid_at=DOSE - dt.timedelta(minutes=30),
+    )
     assert ok.outcome is Outcome.OK
 
 
 def test_fasting_not_recorded_and_not_checked_for_iv():
     assert set(gate([bp(120, 80)], last_food_at=None, last_liquid_at=None).codes) == {
-        "food_not_recorded", "liquid_not_recorded"}
+        "food_not_recorded",
+        "liquid_not_recorded",
+    }
     assert gate([bp(120, 80)], route="iv", last_food_at=None, last_liquid_at=None).outcome is Outcome.OK
 
 
@@ -145,9 +166,17 @@ def test_readings_after_dose_and_naive_times_refused():
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"sbp": 400, "dbp": 80}, "sbp"), ({"sbp": 120, "dbp": 5}, "dbp"), ({"sbp": 120, "dbp": 130}, "dbp"),
-     ({"sbp": 120}, "dbp"), ({"dbp": 80}, "sbp"), ({"spo2": 101}, "spo2"), ({"heart_rate": float("nan")}, "heart_rate"),
-     ({"resp_rate": 0}, "resp_rate"), ({"heart_rate": True}, "heart_rate")],
+    [
+        ({"sbp": 400, "dbp": 80}, "sbp"),
+        ({"sbp": 120, "dbp": 5}, "dbp"),
+        ({"sbp": 120, "dbp": 130}, "dbp"),
+        ({"sbp": 120}, "dbp"),
+        ({"dbp": 80}, "sbp"),
+        ({"spo2": 101}, "spo2"),
+        ({"heart_rate": float("nan")}, "heart_rate"),
+        ({"resp_rate": 0}, "resp_rate"),
+        ({"heart_rate": True}, "heart_rate"),
+    ],
 )
 def test_validate_vitals_names_field_and_range(kwargs, field):
     with pytest.raises(VitalsError, match=f"^{field}: ") as err:
@@ -176,8 +205,12 @@ def test_bad_plausible_rule_is_reported():
 pressures = st.tuples(st.integers(60, 250), st.integers(30, 150)).filter(lambda p: p[1] < p[0])
 
 
-@given(route=st.sampled_from(["esketamine", "iv", "im"]), rows=st.lists(pressures, min_size=1, max_size=4),
-       bump=st.tuples(st.integers(0, 40), st.integers(0, 30)), index=st.integers(0, 3))
+@given(
+    route=st.sampled_from(["esketamine", "iv", "im"]),
+    rows=st.lists(pressures, min_size=1, max_size=4),
+    bump=st.tuples(st.integers(0, 40), st.integers(0, 30)),
+    index=st.integers(0, 3),
+)
 def test_gate_outcome_monotone_in_bp(route, rows, bump, index):
     index %= len(rows)
     before = [bp(s, d, 5 * i) for i, (s, d) in enumerate(rows)]
@@ -193,7 +226,8 @@ def test_gate_outcome_monotone_in_bp(route, rows, bump, index):
 
 def _liz_conn():
     path = reference_file(
-        "synthea/smart-on-fhir-generated-sample-data-R4/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json")
+        "synthea/smart-on-fhir-generated-sample-data-R4/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json"
+    )
     return list(vitals_from_bundle(json.loads(path.read_text(encoding="utf-8"))))
 
 
@@ -204,8 +238,12 @@ def test_synthea_bp_observations_parsed():
 
 def test_synthea_181_108_trips_bp_rule():
     (reading,) = [v for v in _liz_conn() if round(v.sbp) == 181]
-    kwargs = dict(readings=[reading], planned_dose_at=reading.at + dt.timedelta(minutes=10),
-                  last_food_at=reading.at - dt.timedelta(hours=3), last_liquid_at=reading.at - dt.timedelta(hours=1))
+    kwargs = dict(
+        readings=[reading],
+        planned_dose_at=reading.at + dt.timedelta(minutes=10),
+        last_food_at=reading.at - dt.timedelta(hours=3),
+        last_liquid_at=reading.at - dt.timedelta(hours=1),
+    )
     esk = gate(route="esketamine", **kwargs)
     assert esk.outcome is Outcome.CAUTION
     assert esk.codes[0] == "bp_above_label_guide"
