@@ -133,9 +133,9 @@ class LinearSystem:
         return result
 
     def propagators(self, d: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(E, Phi, Psi) for a step of ``d`` minutes, cached by step length."""
+        """(E, Phi, Psi) for a step of ``d`` minutes (one 3n x 3n expm), cached by step length."""
         key = round(d, 12)
-        cache: dict[float, tuple[FloatArray, FloatArray, FloatArray]] = self._cache.setdefault("prop", {})
+        cache: dict[float, tuple[FloatArray, FloatArray, FloatArray]] = self._cache.setdefault("prop3", {})
         hit = cache.get(key)
         if hit is None:
             n = self.n
@@ -145,6 +145,23 @@ class LinearSystem:
             M[n : 2 * n, 2 * n :] = np.eye(n)
             X = expm(M * key)
             hit = (X[:n, :n], X[:n, n : 2 * n], X[:n, 2 * n :])
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = hit
+        return hit
+
+    def step(self, d: float) -> tuple[FloatArray, FloatArray]:
+        """(E, Phi) for a step of ``d`` minutes (one 2n x 2n expm, cheaper), cached by step length."""
+        key = round(d, 12)
+        cache: dict[float, tuple[FloatArray, FloatArray]] = self._cache.setdefault("prop2", {})
+        hit = cache.get(key)
+        if hit is None:
+            n = self.n
+            M = np.zeros((2 * n, 2 * n))
+            M[:n, :n] = self.K
+            M[:n, n:] = np.eye(n)
+            X = expm(M * key)
+            hit = (X[:n, :n], X[:n, n:])
             if len(cache) > 4096:
                 cache.clear()
             cache[key] = hit
@@ -194,6 +211,10 @@ def expand_doses(system: LinearSystem, events: Sequence[DoseEvent]) -> list[_Inp
     return out
 
 
+# absolute sub-grid offsets (min) near every segment start, where fast exponentials act
+_GEO = np.array([1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0])
+
+
 class Trajectory:
     """Exact state trajectory of a :class:`LinearSystem` under a list of dose events."""
 
@@ -236,7 +257,7 @@ class Trajectory:
 
     def state_at(self, t: float) -> FloatArray:
         k = self._segment(t)
-        E, P, _ = self.system.propagators(t - self.bounds[k])
+        E, P = self.system.step(t - self.bounds[k])
         result: FloatArray = E @ self.x_plus[k] + P @ self.rate[k]
         return result
 
@@ -259,7 +280,7 @@ class Trajectory:
                 base_t = prev_t
             d = t - base_t
             if d > 0:
-                E, P, _ = self.system.propagators(d)
+                E, P = self.system.step(d)
                 x = E @ x + P @ self.rate[k]
             out[j] = x
             prev_t, prev_k = t, k
@@ -311,13 +332,14 @@ class Trajectory:
             if L <= 0:
                 continue
             # sub-grid: geometric near the segment start (fast exponentials), then uniform
-            geo = L * np.geomspace(1e-7, 1.0 / n_sub, 40)
+            h = L / n_sub
+            geo = _GEO[_GEO < h]  # absolute offsets, shared (cached) by all segments
             uni = np.linspace(0.0, L, n_sub + 1)[1:]
             taus = np.unique(np.concatenate([geo, uni]))
             xs = np.empty((taus.size, x0.size))
             prev, x = 0.0, x0
             for i, tau in enumerate(taus):
-                E, P, _ = self.system.propagators(float(tau - prev))
+                E, P = self.system.step(float(tau - prev))
                 x = E @ x + P @ b
                 xs[i] = x
                 prev = float(tau)
@@ -333,15 +355,15 @@ class Trajectory:
                     xa, ta = all_x[i], float(all_tau[i])
 
                     def dy(tau: float, xa: FloatArray = xa, ta: float = ta, b: FloatArray = b) -> float:
-                        E, P, _ = self.system.propagators(tau - ta)
+                        E, P = self.system.step(tau - ta)
                         return float(c @ (K @ (E @ xa + P @ b) + b))
 
                     tb = float(all_tau[i + 1])
                     if all_dy[i + 1] == 0:
                         root = tb
                     else:
-                        root = brentq(dy, ta, tb, xtol=1e-10, rtol=1e-14, maxiter=200)
-                    E, P, _ = self.system.propagators(root - ta)
+                        root = brentq(dy, ta, tb, xtol=1e-9, rtol=1e-13, maxiter=200)
+                    E, P = self.system.step(root - ta)
                     consider(float(c @ (E @ xa + P @ b)), t0 + root)
             # safety net: the best sampled point (catches a max+min pair inside one sub-interval)
             j = int(np.argmax(ys))
