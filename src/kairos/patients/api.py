@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from kairos.access import policies
 from kairos.access.policies import Act
@@ -42,7 +43,11 @@ class PatientPage(Schema):
 
 
 @router.get("", response=PatientPage, summary="List patients of your clinics")
-def list_patients(request: HttpRequest, q: str = Field("", max_length=100), limit: int = Field(50, ge=1, le=200)) -> dict[str, object]:
+def list_patients(
+    request: HttpRequest, q: str = Query("", max_length=100), limit: int = Query(50, ge=1, le=200)
+) -> dict[str, object]:
+    if not policies.any_clinic(request.user, Act.PATIENT_LIST):
+        raise PermissionDenied("your role has no access to the patient registry")
     patients = selectors.search_patients(request.user, q, limit=limit)
     return {"count": len(patients), "results": patients}
 
@@ -50,11 +55,11 @@ def list_patients(request: HttpRequest, q: str = Field("", max_length=100), limi
 @router.post("", response={201: PatientOut}, summary="Register a patient")
 def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
     clinic_ids = policies.clinic_ids_for(request.user, Act.PATIENT_CREATE)
+    if not clinic_ids:
+        raise PermissionDenied("your role may not register patients")
     clinic_id = payload.clinic_id
     if clinic_id is None:
         if len(clinic_ids) != 1:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"clinic_id": "clinic_id is required: you may register patients in several clinics (or none)"})
         clinic_id = clinic_ids[0]
     data = payload.dict(exclude={"clinic_id"})
