@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "kairos.audit",
     "kairos.patients",
     "kairos.api",
+    "kairos.courses",
 ]
 
 MIDDLEWARE = [
