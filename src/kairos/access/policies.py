@@ -34,6 +34,18 @@ class Act(enum.StrEnum):
     AUDIT_EXPORT = "audit.export"
     CLINIC_ADMIN = "clinic.admin"
     BREAK_GLASS_REVIEW = "breakglass.review"
+    # intake, eligibility, consent (treatment journey)
+    INTAKE_VIEW = "intake.view"  # diagnoses, treatment history, medicines, baseline vitals (PHI)
+    INTAKE_EDIT = "intake.edit"
+    ELIGIBILITY_SIGN = "eligibility.sign"  # sign or amend the eligibility decision (prescriber)
+    CONSENT_RECORD = "consent.record"  # record a patient's consent acceptance / REMS enrolment
+    CONSENT_MANAGE = "consent.manage"  # publish consent document versions
+    # courses, scheduling, today's board
+    COURSE_PLAN = "course.plan"  # choose a protocol, generate and change the dated plan (prescriber)
+    SCHEDULE_VIEW = "schedule.view"  # see appointments (front desk too; no clinical notes)
+    SCHEDULE_BOOK = "schedule.book"  # book, move, cancel appointments
+    BOARD_VIEW = "board.view"  # today's chairs and patient states
+    CLINIC_SETTINGS = "clinic.settings"  # REMS certification, calendar, chairs, closures
     # research
     RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
 
@@ -60,6 +72,16 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.CLINIC_ADMIN: frozenset({A}),
     Act.BREAK_GLASS_REVIEW: frozenset({A, AU}),
     Act.RESEARCH_VIEW: frozenset({R}),
+    Act.INTAKE_VIEW: CLINICAL | {AU},
+    Act.INTAKE_EDIT: frozenset({P, N}),
+    Act.ELIGIBILITY_SIGN: frozenset({P}),
+    Act.CONSENT_RECORD: frozenset({P, N}),
+    Act.CONSENT_MANAGE: frozenset({P, A}),
+    Act.COURSE_PLAN: frozenset({P}),
+    Act.SCHEDULE_VIEW: frozenset({P, N, T, F, A, AU}),
+    Act.SCHEDULE_BOOK: frozenset({P, N, F}),
+    Act.BOARD_VIEW: frozenset({P, N, T, F, A, AU}),
+    Act.CLINIC_SETTINGS: frozenset({A}),
 }
 
 # Roles that may request break-glass access to a patient outside their normal reach.
