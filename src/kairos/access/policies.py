@@ -46,6 +46,16 @@ class Act(enum.StrEnum):
     SCHEDULE_BOOK = "schedule.book"  # book, move, cancel appointments
     BOARD_VIEW = "board.view"  # today's chairs and patient states
     CLINIC_SETTINGS = "clinic.settings"  # REMS certification, calendar, chairs, closures
+    # dosing day (sessions, flowsheet, discharge, REMS monitoring form, integration notes)
+    SESSION_VIEW = "session.view"  # the structured dosing-session record (PHI)
+    SESSION_CHART = "session.chart"  # check-in, pre-checks, administration, flowsheet readings, events
+    DOSE_ORDER = "dose.order"  # order the computed dose, override limits with a reason (prescriber)
+    DOSE_VERIFY = "dose.verify"  # second-clinician verification of IV/IM doses
+    GATE_OVERRIDE = "gate.override"  # proceed despite a pre-dose hold, with a reason (prescriber)
+    SESSION_SIGN = "session.sign"  # sign / amend the discharge note (responsible clinician)
+    REMS_SUBMIT = "rems.submit"  # sign and record submission of the REMS Patient Monitoring Form
+    INTEGRATION_NOTE = "integration.note"  # write integration-session notes (therapist)
+    INTEGRATION_VIEW = "integration.view"  # read integration-session notes
     # research
     RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
 
@@ -82,6 +92,15 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.SCHEDULE_BOOK: frozenset({P, N, F}),
     Act.BOARD_VIEW: frozenset({P, N, T, F, A, AU}),
     Act.CLINIC_SETTINGS: frozenset({A}),
+    Act.SESSION_VIEW: CLINICAL | {AU},
+    Act.SESSION_CHART: frozenset({P, N}),
+    Act.DOSE_ORDER: frozenset({P}),
+    Act.DOSE_VERIFY: frozenset({P, N}),
+    Act.GATE_OVERRIDE: frozenset({P}),
+    Act.SESSION_SIGN: frozenset({P, N}),
+    Act.REMS_SUBMIT: frozenset({P, N}),
+    Act.INTEGRATION_NOTE: frozenset({T}),
+    Act.INTEGRATION_VIEW: frozenset({T, P, AU}),
 }
 
 # Roles that may request break-glass access to a patient outside their normal reach.
