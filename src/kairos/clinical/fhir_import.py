@@ -199,7 +199,13 @@ def import_questionnaire_response(
         if target is None:
             stored = _stored_total(leaf["answer"][0])
             continue
-        value, notes = _answer_value(target, leaf["answer"][0], f"item {link}")
+        try:
+            value, notes = _answer_value(target, leaf["answer"][0], f"item {link}")
+        except FhirImportError as exc:
+            if target.scored:
+                raise
+            warnings.append(f"unscored {exc}; ignored")
+            continue
         warnings += notes
         if target.id in answers and answers[target.id] != value:
             if target.scored:
