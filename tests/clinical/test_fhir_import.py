@@ -237,3 +237,51 @@ def test_consistency_ok_and_bad_values_ignored():
         {"patient": "p", "encounter": "e", "code": "8302-2", "value": "170"},
     ]
     assert check_same_visit_consistency(rows) == []
+
+
+def test_edge_cases_of_import():
+    ext = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+    items = [
+        {"linkId": "/44250-9", "answer": [{"valueInteger": 1}]},
+        {"linkId": "/44250-9", "answer": [{"valueInteger": 1}]},  # same value twice: warning only
+        {"linkId": "/69725-0", "answer": [{"valueInteger": 1}]},  # a GAD item inside a PHQ response
+        {
+            "linkId": "/44255-8",
+            "answer": [{"valueCoding": {"code": "LA6569-3", "extension": [{"url": "x"}]}}],
+        },
+        {"linkId": "/44261-6", "answer": [{"valueString": "n/a"}]},  # total without a number
+    ]
+    res = import_questionnaire_response(
+        {"resourceType": "QuestionnaireResponse", "item": items}, instrument_id="phq2"
+    )
+    assert res.answers == {"1": 1, "2": 1}
+    assert res.stored_total is None
+    assert any("same value" in w for w in res.warnings)
+    assert any("another instrument" in w for w in res.warnings)
+    assert res.to_dict()["score"]["total"] == 2
+    bad = [{"linkId": "/44250-9", "answer": [{"valueString": "often"}]}]
+    with pytest.raises(FhirImportError, match="unsupported answer"):
+        import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": bad})
+    frac = [
+        {
+            "linkId": "/44250-9",
+            "answer": [{"valueCoding": {"code": "zz", "extension": [{"url": ext, "valueDecimal": 1.5}]}}],
+        }
+    ]
+    with pytest.raises(FhirImportError, match="no known mapping"):
+        import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": frac})
+
+
+def test_xml_helper_types_and_namespace():
+    xml = (
+        '<QuestionnaireResponse xmlns="http://hl7.org/fhir"><item><linkId value="/44250-9"/>'
+        '<answer><valueInteger value="2"/></answer></item><item><linkId value="/44255-8"/><answer><valueCoding>'
+        '<extension url="http://hl7.org/fhir/StructureDefinition/ordinalValue"><valueDecimal value="1"/></extension>'
+        '<code value="LA6569-3"/></valueCoding></answer></item></QuestionnaireResponse>'
+    )
+    d = parse_questionnaire_response_xml(xml)
+    assert d["item"][0]["answer"][0]["valueInteger"] == 2
+    assert d["item"][1]["answer"][0]["valueCoding"]["extension"][0]["valueDecimal"] == 1.0
+    assert import_questionnaire_response(d).score.total == 3
+    with pytest.raises(FhirImportError, match="namespace"):
+        parse_questionnaire_response_xml("<QuestionnaireResponse/>")

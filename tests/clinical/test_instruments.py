@@ -529,3 +529,10 @@ def test_golden_single_item_vectors():
         code = row["answer_codes_in_item_order"]
         opt = next(o for o in get("phq9").item(n).options if o.loinc == code)
         assert opt.value == int(row["item_scores_in_item_order"]), row["case_id"]
+
+
+def test_triage_instrument_has_no_total_range():
+    inst = get("cssrs_screener")
+    assert inst.min_total is None
+    assert inst.max_total is None
+    assert inst.band(0) is None
