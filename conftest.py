@@ -72,6 +72,29 @@ def _fast_password_hasher(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_append_only_guard(request):
+    """Keep the audit triggers on for every database test; lift them only for the final flush of a
+    transactional test (see kairos.audit.testing)."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = bool(
+        "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction"))
+    )
+    if not (transactional or marker or "db" in names):
+        yield
+        return
+    from django.db import connection
+
+    from kairos.audit.testing import enable_guard, lift_guard
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    enable_guard(connection)
+    yield
+    if transactional:
+        lift_guard(connection)
+
+
 @pytest.fixture
 def org(db):
     """Two clinics of one organisation, a third clinic elsewhere, and one user per role."""
@@ -147,3 +170,15 @@ def api_client_for(db):
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """``postgres_only`` tests are skipped visibly (with the reason in the summary) on SQLite."""
+    from django.conf import settings as dj_settings
+
+    if "postgresql" in dj_settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (CI does)")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)

@@ -1,0 +1,77 @@
+# Kairos: two commands. `make run` sets up and serves; `make test` sets up and checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kairos-installed
+CHROMIUM ?= /usr/bin/chromium
+# xdist workers for the test suite (the CI machine has 2 cores)
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+## make run: venv, install, migrate SQLite under var/, load the demo clinic, serve web + worker.
+run: install
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/kairos demo
+	$(BIN)/python -m kairos.config.devserver
+
+## make test: lint, types, import contracts, migrations check, then the whole pytest suite.
+test: install chromium lint typecheck imports migrations-check pytest
+
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	else \
+	  echo "Browser tests need Debian's chromium at $(CHROMIUM)."; \
+	  echo "Install it with: sudo apt-get install chromium   (or set CHROMIUM=/path/to/chromium)"; \
+	  exit 1; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy src/kairos
+
+imports: install
+	$(BIN)/lint-imports
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: install
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+
+## The database-dependent part only (CI runs it again on PostgreSQL).
+pytest-db: install
+	@echo "Database-dependent tests only: the pure-core suites (tests/clinical, tests/pharmacology) and static checks ran once already."
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 src/kairos tests/browser $(PYTEST_ARGS)
+
+## make bench: performance figures (never in CI); see docs/PERFORMANCE.md.
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+openapi: install
+	$(BIN)/python manage.py openapi docs/openapi.json
+
+docs: install
+	$(BIN)/python -m kairos.clinical.docs
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
