@@ -316,7 +316,7 @@ def _relapse(
             continue
         if a.reduction_pct is not None and a.reduction_pct < below:
             run.append(a)
-            if len(run) >= need and _days(run[0].at, run[-1].at) >= min_days:
+            if len(run) >= need and (need == 1 or _days(run[0].at, run[-1].at) >= min_days):
                 reasons.append(
                     f"loss of response confirmed: {len(run)} consecutive assessments below {below:g}% reduction "
                     f"from {run[0].at.date().isoformat()} (confirmation rule ⚠)"

@@ -64,7 +64,9 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> Proportion:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Proportion(k, n, p, max(0.0, centre - half), min(1.0, centre + half), float(confidence))
+    lower = 0.0 if k == 0 else max(0.0, centre - half)  # exact limits at the boundaries
+    upper = 1.0 if k == n else min(1.0, centre + half)
+    return Proportion(k, n, p, lower, upper, float(confidence))
 
 
 def proportion(flags: Sequence[bool], confidence: float = 0.95) -> Proportion:
