@@ -122,11 +122,12 @@ class LinearSystem:
         """
         if "modal" not in self._cache:
             lam, V = np.linalg.eig(self.K)
-            if np.max(np.abs(lam.imag)) > 1e-12 * max(1.0, float(np.max(np.abs(lam.real)))):
-                raise ValueError("complex eigenvalues: not a mammillary/cascade compartment system")
+            # compartment cascades have real spectra; a complex pair means a (numerically) defective
+            # eigenvalue (e.g. an equal-rate transit chain): report cond = inf so callers use expm
+            defective = bool(np.max(np.abs(lam.imag)) > 1e-12 * max(1.0, float(np.max(np.abs(lam.real)))))
             lam = lam.real
             V = V.real
-            cond = float(np.linalg.cond(V))
+            cond = math.inf if defective else float(np.linalg.cond(V))
             Vinv = np.linalg.inv(V) if math.isfinite(cond) else np.full_like(V, np.nan)
             self._cache["modal"] = (lam, V, Vinv, cond)
         result: tuple[FloatArray, FloatArray, FloatArray, float] = self._cache["modal"]
