@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from kairos.access import policies
 from kairos.access.policies import Act
@@ -53,7 +53,7 @@ def list_patients(
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
-def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
     clinic_ids = policies.clinic_ids_for(request.user, Act.PATIENT_CREATE)
     if not clinic_ids:
         raise PermissionDenied("your role may not register patients")
@@ -63,7 +63,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patie
             raise ValidationError({"clinic_id": "clinic_id is required: you may register patients in several clinics (or none)"})
         clinic_id = clinic_ids[0]
     data = payload.dict(exclude={"clinic_id"})
-    return 201, services.create_patient(request.user, clinic_id, data)
+    return Status(201, services.create_patient(request.user, clinic_id, data))
 
 
 @router.get("/{patient_id}", response=PatientOut, summary="One patient (an audited read)")

@@ -15,10 +15,10 @@ class PatientForm(forms.ModelForm):
 
 
 class NewPatientForm(PatientForm):
+    # Not a model field of the form (Patient.clinic is a foreign key; the service sets it after the
+    # permission check), so ``construct_instance`` never assigns the raw id to ``Patient.clinic``.
     clinic = forms.TypedChoiceField(coerce=int, label="Clinic")
-
-    class Meta(PatientForm.Meta):
-        fields = ["clinic", *PatientForm.Meta.fields]
+    field_order = ["clinic", *PatientForm.Meta.fields]
 
     def __init__(self, *args: Any, clinics: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
