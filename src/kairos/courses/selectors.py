@@ -1,0 +1,210 @@
+"""Permission-scoped reads of courses, appointments and today's board (404 outside the user's clinics)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.accounts.models import Clinic
+from kairos.audit.models import Action, AuditEvent
+from kairos.audit.services import record
+from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Chair, Course
+
+# Board states, in order (the dosing app refines 'expected'; see board_states below).
+BOARD_STATES = (
+    "expected",
+    "checked_in",
+    "prechecks_done",
+    "dosing",
+    "monitoring",
+    "ready_for_discharge",
+    "discharged",
+)
+BOARD_AUDIT_EVERY_S = 15 * 60  # the polled board is audited at most once per user, clinic and 15 minutes
+
+
+def _scoped(user: Any, action: str, model_qs: QuerySet[Any]) -> QuerySet[Any]:
+    return model_qs.filter(clinic_id__in=policies.clinic_ids_for(user, action))
+
+
+def get_clinic(user: Any, clinic_id: Any, action: str) -> Clinic:
+    try:
+        pk = int(clinic_id)
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+    clinic = Clinic.objects.filter(pk=pk).first()
+    if clinic is None:
+        raise Http404("not found")
+    policies.require(user, action, clinic.pk)
+    return clinic
+
+
+def courses_for(user: Any, *, patient_id: int | None = None, status: str | None = None) -> QuerySet[Course]:
+    qs = _scoped(user, Act.SCHEDULE_VIEW, Course.objects.select_related("patient", "clinic"))
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(appointment_count=Count("appointments"))
+
+
+def get_course(user: Any, course_id: Any, action: str = Act.SCHEDULE_VIEW) -> Course:
+    try:
+        pk = int(course_id)
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+    course = (
+        Course.objects.select_related("patient", "clinic", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "appointments",
+                queryset=Appointment.objects.select_related("chair", "therapist").order_by("starts_at", "id"),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if course is None:
+        raise Http404("not found")
+    policies.require(user, action, course.clinic_id)
+    return course
+
+
+def get_appointment(user: Any, appointment_id: Any, action: str = Act.SCHEDULE_VIEW) -> Appointment:
+    try:
+        pk = int(appointment_id)
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+    appt = Appointment.objects.select_related("clinic", "patient", "course", "chair").filter(pk=pk).first()
+    if appt is None:
+        raise Http404("not found")
+    policies.require(user, action, appt.clinic_id)
+    return appt
+
+
+def read_course(user: Any, course_id: Any) -> Course:
+    """:func:`get_course` for a view showing the patient's schedule: audited once."""
+    course = get_course(user, course_id)
+    record(Action.READ, actor=user, patient=course.patient, obj=course, summary="course opened")
+    return course
+
+
+# --- chart section ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChartCourses:
+    courses: list[Course]
+    upcoming: list[Appointment]
+
+
+def chart_courses(patient: Any, *, upcoming_limit: int = 8, now: dt.datetime | None = None) -> ChartCourses:
+    """Two queries whatever the history size: courses with appointment counts, and the next appointments."""
+    when = now or timezone.now()
+    courses = list(
+        Course.objects.filter(patient=patient)
+        .annotate(
+            appointment_count=Count(
+                "appointments", filter=~Q(appointments__status=AppointmentStatus.CANCELLED)
+            ),
+            done_count=Count(
+                "appointments",
+                filter=Q(
+                    appointments__status=AppointmentStatus.COMPLETED,
+                    appointments__kind=AppointmentKind.DOSING,
+                ),
+            ),
+        )
+        .order_by("-start_date", "-id")[:10]
+    )
+    upcoming = list(
+        Appointment.objects.filter(patient=patient, status=AppointmentStatus.BOOKED, ends_at__gte=when)
+        .select_related("chair", "therapist")
+        .order_by("starts_at", "id")[:upcoming_limit]
+    )
+    return ChartCourses(courses, upcoming)
+
+
+# --- today's board ----------------------------------------------------------------------------------------
+
+
+def _dosing_board_states() -> Callable[[Clinic, dt.date], dict[int, str]] | None:
+    """``kairos.dosing.selectors.board_states(clinic, day) -> {appointment_id: state}`` when the dosing app
+    is installed; None otherwise (every patient is then 'expected')."""
+    try:
+        mod = importlib.import_module("kairos.dosing.selectors")
+    except ImportError:
+        return None
+    fn = getattr(mod, "board_states", None)
+    return fn if callable(fn) else None
+
+
+@dataclass
+class BoardRow:
+    chair: Chair | None
+    appointments: list[tuple[Appointment, str]]
+
+
+def board(user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True) -> list[BoardRow]:
+    """Every chair and its patients on ``day`` (clinic time), plus a row for therapy sessions without a chair.
+
+    Constant queries: chairs, appointments of the day (with patient/chair/therapist), the dosing states."""
+    policies.require(user, Act.BOARD_VIEW, clinic.pk)
+    tz = clinic.tz
+    lo = dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
+    hi = lo + dt.timedelta(days=1)
+    chairs = list(Chair.objects.filter(clinic=clinic).order_by("name", "pk"))
+    appts = list(
+        Appointment.objects.filter(clinic=clinic, starts_at__gte=lo, starts_at__lt=hi)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "chair", "therapist")
+        .order_by("starts_at", "id")
+    )
+    states_fn = _dosing_board_states()
+    states: dict[int, str] = states_fn(clinic, day) if states_fn is not None else {}
+    by_chair: dict[int | None, list[tuple[Appointment, str]]] = {c.pk: [] for c in chairs}
+    by_chair[None] = []
+    for a in appts:
+        state = states.get(a.pk) or ("discharged" if a.status == AppointmentStatus.COMPLETED else "expected")
+        if a.status == AppointmentStatus.MISSED:
+            state = "missed"
+        by_chair.setdefault(a.chair_id, []).append((a, state))
+    rows = [BoardRow(c, by_chair[c.pk]) for c in chairs if c.active or by_chair[c.pk]]
+    if by_chair[None]:
+        rows.append(BoardRow(None, by_chair[None]))
+    if audit and appts:
+        since = timezone.now() - dt.timedelta(seconds=BOARD_AUDIT_EVERY_S)
+        recent = AuditEvent.objects.filter(
+            actor=user,
+            clinic=clinic,
+            object_type="courses.board",
+            object_id=day.isoformat(),
+            occurred_at__gte=since,
+        ).exists()
+        if not recent:
+            record(
+                Action.READ,
+                actor=user,
+                clinic=clinic,
+                object_type="courses.board",
+                object_id=day.isoformat(),
+                summary=f"today's board {day.isoformat()} ({len(appts)} appointments)",
+            )
+    return rows
+
+
+def board_clinics(user: Any) -> list[Clinic]:
+    ids = policies.clinic_ids_for(user, Act.BOARD_VIEW)
+    if not ids:
+        raise PermissionDenied("your role has no access to the board")
+    return list(Clinic.objects.filter(pk__in=ids).order_by("name"))

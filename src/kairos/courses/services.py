@@ -1,0 +1,758 @@
+"""Writes for courses and the calendar: atomic, permission-checked, audited in the same transaction.
+
+Booking: every booking of a clinic locks the clinic's chair rows and the patient row
+(``select_for_update``), re-reads the day's booked appointments and refuses an overlap of chair, patient
+or therapist; the partial unique constraints in :mod:`kairos.courses.models` are the last line of defence
+(an ``IntegrityError`` becomes a ``ValidationError`` naming the field).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.access.roles import Role
+from kairos.accounts.models import Clinic
+from kairos.audit.models import Action
+from kairos.audit.services import changes, record
+from kairos.clinical import schedule as clinical_schedule
+from kairos.clinical.protocols import PROTOCOL_IDS, ProtocolError, get_protocol
+from kairos.courses import domain
+from kairos.courses.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Chair,
+    ClinicCalendar,
+    Closure,
+    Course,
+    CourseStatus,
+)
+from kairos.patients.models import Patient
+
+# Scheduling granularity and the default length of a therapy (integration/preparation) booking: clinic
+# operations, not clinical thresholds. Session (chair) lengths come from the protocol (Protocol.session_min).
+SLOT_STEP_MIN = 15
+THERAPY_SESSION_MIN = 60
+MAX_PLAN_MOVES = 100
+
+
+# --- calendar ---------------------------------------------------------------------------------------------
+
+
+def calendar_row(clinic: Clinic) -> ClinicCalendar:
+    """The clinic's calendar settings (defaults when none saved; not written)."""
+    cal = ClinicCalendar.objects.filter(clinic=clinic).first()
+    return cal if cal is not None else ClinicCalendar(clinic=clinic)
+
+
+def clinical_calendar(clinic: Clinic, *, around: dt.date | None = None) -> clinical_schedule.ClinicCalendar:
+    """Adapter: the DB calendar (open weekdays and closures) as the clinical core's ``ClinicCalendar``."""
+    row = calendar_row(clinic)
+    closures = Closure.objects.filter(clinic=clinic)
+    if around is not None:
+        closures = closures.filter(
+            date__gte=around - dt.timedelta(days=30), date__lte=around + dt.timedelta(days=400)
+        )
+    try:
+        return clinical_schedule.ClinicCalendar(
+            frozenset(int(d) for d in row.open_weekdays), frozenset(closures.values_list("date", flat=True))
+        )
+    except clinical_schedule.ScheduleError as exc:
+        raise ValidationError({"open_weekdays": str(exc)}) from None
+
+
+# --- plan -------------------------------------------------------------------------------------------------
+
+
+def _protocol_id(protocol_id: str) -> str:
+    if protocol_id not in PROTOCOL_IDS:
+        raise ValidationError({"protocol_id": f"protocol_id must be one of {', '.join(PROTOCOL_IDS)}"})
+    return protocol_id
+
+
+def latest_weight_kg(patient: Patient) -> float | None:
+    w = patient.weights.order_by("-measured_at", "-id").values_list("weight_kg", flat=True).first()
+    return float(w) if w is not None else None
+
+
+def preview_plan(actor: Any, patient: Patient, protocol_id: str, start: dt.date) -> clinical_schedule.Plan:
+    """The clinical core's dated plan for this patient and clinic calendar (nothing is written)."""
+    policies.require(actor, Act.COURSE_PLAN, patient.clinic_id)
+    pid = _protocol_id(protocol_id)
+    if start < timezone.localdate() - dt.timedelta(days=1):
+        raise ValidationError({"start_date": "start_date cannot be in the past"})
+    if start > timezone.localdate() + dt.timedelta(days=366):
+        raise ValidationError({"start_date": "start_date must be within a year from today"})
+    cal = clinical_calendar(patient.clinic, around=start)
+    try:
+        return clinical_schedule.generate_schedule(
+            pid, start, calendar=cal, weight_kg=latest_weight_kg(patient)
+        )
+    except (clinical_schedule.ScheduleError, ProtocolError) as exc:
+        raise ValidationError({"start_date": str(exc)}) from None
+
+
+def dated_sessions(plan: clinical_schedule.Plan) -> list[domain.DatedSession]:
+    return [domain.DatedSession(s.number, s.date, s.phase) for s in plan.sessions]
+
+
+def apply_moves(
+    protocol_id: str,
+    sessions: Sequence[domain.DatedSession],
+    moves: dict[int, dt.date],
+    cal: clinical_schedule.ClinicCalendar,
+) -> list[domain.DatedSession]:
+    """Apply the clinician's date changes, refusing any that break the protocol's limits."""
+    if len(moves) > MAX_PLAN_MOVES:
+        raise ValidationError({"moves": f"at most {MAX_PLAN_MOVES} changed dates"})
+    numbers = {s.number for s in sessions}
+    result = list(sessions)
+    for number, day in moves.items():
+        if number not in numbers:
+            raise ValidationError(
+                {f"session_{number}": f"session {number} is not in the plan (1..{len(sessions)})"}
+            )
+        result = domain.apply_move(result, number, day)
+    before = set(domain.check_plan(protocol_id, sessions, cal))
+    errors = [e for e in domain.check_plan(protocol_id, result, cal) if e not in before]
+    if errors:
+        raise ValidationError({"moves": errors})
+    return result
+
+
+# --- booking ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    chair_id: int | None
+    therapist_id: int | None
+
+
+def _aware(day: dt.date, t: dt.time, clinic: Clinic) -> dt.datetime:
+    return dt.datetime.combine(day, t, tzinfo=clinic.tz)
+
+
+def _busy(
+    clinic: Clinic,
+    days: Iterable[dt.date],
+    patient_id: int,
+    therapist_ids: Iterable[int],
+    exclude_pk: int | None = None,
+) -> list[tuple[Any, ...]]:
+    days = sorted(set(days))
+    if not days:
+        return []
+    lo = _aware(days[0], dt.time(0, 0), clinic) - dt.timedelta(days=1)
+    hi = _aware(days[-1], dt.time(0, 0), clinic) + dt.timedelta(days=2)
+    return list(
+        Appointment.objects.filter(status=AppointmentStatus.BOOKED, starts_at__lt=hi, ends_at__gt=lo)
+        .filter(Q(clinic=clinic) | Q(patient_id=patient_id) | Q(therapist_id__in=list(therapist_ids)))
+        .exclude(pk=exclude_pk)
+        .values_list("starts_at", "ends_at", "chair_id", "patient_id", "therapist_id")
+    )
+
+
+def _overlaps(
+    busy: list[tuple[Any, ...]], start: dt.datetime, end: dt.datetime, idx: int, value: int | None
+) -> bool:
+    if value is None:
+        return False
+    return any(b[idx] == value and b[0] < end and start < b[1] for b in busy)
+
+
+def _conflict_field(busy: list[tuple[Any, ...]], slot: Slot, patient_id: int) -> str | None:
+    if _overlaps(busy, slot.starts_at, slot.ends_at, 2, slot.chair_id):
+        return "chair"
+    if _overlaps(busy, slot.starts_at, slot.ends_at, 3, patient_id):
+        return "patient"
+    if _overlaps(busy, slot.starts_at, slot.ends_at, 4, slot.therapist_id):
+        return "therapist"
+    return None
+
+
+def _lock(clinic: Clinic, patient_id: int, therapist_ids: Iterable[int] = ()) -> list[int]:
+    """Serialise bookings: lock the clinic's chairs, the patient and the therapists (in id order)."""
+    chairs = list(
+        Chair.objects.select_for_update()
+        .filter(clinic=clinic, active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True).first()
+    ids = sorted(set(therapist_ids))
+    if ids:
+        list(
+            get_user_model()
+            .objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return chairs
+
+
+def _find_slot(
+    clinic: Clinic,
+    cal: ClinicCalendar,
+    day: dt.date,
+    minutes: int,
+    busy: list[tuple[Any, ...]],
+    patient_id: int,
+    chairs: Sequence[int],
+    therapists: Sequence[int],
+    not_before: dt.datetime | None = None,
+) -> Slot | None:
+    start = _aware(day, cal.opens_at, clinic)
+    close = _aware(day, cal.closes_at, clinic)
+    step = dt.timedelta(minutes=SLOT_STEP_MIN)
+    length = dt.timedelta(minutes=minutes)
+    if not_before is not None and not_before > start:
+        start = not_before
+    while start + length <= close:
+        end = start + length
+        if not _overlaps(busy, start, end, 3, patient_id):
+            for chair in chairs or [None]:  # type: ignore[list-item]
+                if chair is not None and _overlaps(busy, start, end, 2, chair):
+                    continue
+                for th in therapists or [None]:  # type: ignore[list-item]
+                    if th is not None and _overlaps(busy, start, end, 4, th):
+                        continue
+                    return Slot(start, end, chair, th)
+        start += step
+    return None
+
+
+def _save(appt: Appointment) -> Appointment:
+    try:
+        with transaction.atomic():
+            appt.save(force_insert=appt.pk is None)
+    except IntegrityError:
+        raise ValidationError(
+            {"starts_at": "that time is already booked (chair, patient or therapist)"}
+        ) from None
+    return appt
+
+
+def therapists_of(clinic: Clinic) -> list[Any]:
+    return list(
+        get_user_model()
+        .objects.filter(memberships__clinic=clinic, memberships__role=Role.THERAPIST, is_active=True)
+        .order_by("last_name", "username")
+    )
+
+
+@transaction.atomic
+def create_course(
+    actor: Any,
+    patient: Patient,
+    *,
+    protocol_id: str,
+    start_date: dt.date,
+    indication: str = "",
+    moves: dict[int, dt.date] | None = None,
+    therapist_id: int | None = None,
+    book: bool = True,
+) -> Course:
+    """Create a planned course from the clinical core's plan (with the clinician's validated date changes)
+    and, if ``book``, book every session: dosing sessions in a free chair, therapy sessions with a therapist."""
+    policies.require(actor, Act.COURSE_PLAN, patient.clinic_id)
+    plan = preview_plan(actor, patient, protocol_id, start_date)
+    clinic = patient.clinic
+    cal_core = clinical_calendar(clinic, around=start_date)
+    sessions = apply_moves(plan.protocol_id, dated_sessions(plan), moves or {}, cal_core)
+    protocol = get_protocol(plan.protocol_id)
+    course = Course.objects.create(
+        clinic=clinic,
+        patient=patient,
+        protocol_id=plan.protocol_id,
+        indication=(indication or protocol.indication)[:200],
+        status=CourseStatus.PLANNED,
+        start_date=start_date,
+        plan=plan.to_dict() | {"moves": {str(k): v.isoformat() for k, v in (moves or {}).items()}},
+        created_by=actor,
+    )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=course,
+        new=course.audit_snapshot(),
+        summary=f"course planned ({plan.protocol_id})",
+    )
+    if book:
+        book_plan(actor, course, plan, sessions, therapist_id=therapist_id, cal_core=cal_core)
+    return course
+
+
+def book_plan(
+    actor: Any,
+    course: Course,
+    plan: clinical_schedule.Plan,
+    sessions: Sequence[domain.DatedSession],
+    *,
+    therapist_id: int | None = None,
+    cal_core: clinical_schedule.ClinicCalendar,
+) -> list[Appointment]:
+    policies.require(actor, Act.SCHEDULE_BOOK, course.clinic_id)
+    clinic = course.clinic
+    cal = calendar_row(clinic)
+    therapist_ids = [u.pk for u in therapists_of(clinic)]
+    if therapist_id is not None:
+        if therapist_id not in therapist_ids:
+            raise ValidationError({"therapist": "therapist must be a therapist of this clinic"})
+        therapist_ids = [therapist_id]
+    chairs = _lock(clinic, course.patient_id, therapist_ids)
+    if not chairs:
+        raise ValidationError(
+            {"chair": "the clinic has no active treatment chair; add one in clinic settings"}
+        )
+    by_number = {s.number: s for s in plan.sessions}
+    dose_days = [s.date for s in sessions]
+    integration_days: list[tuple[int, dt.date]] = []
+    if plan.integration:
+        for s in sessions:
+            _, _, booked, _ = clinical_schedule.integration_window(s.date, cal_core, dose_days)
+            if booked is not None:
+                integration_days.append((s.number, booked))
+    all_days = dose_days + [d for _, d in integration_days] + [t.date for t in plan.preparation]
+    busy = _busy(clinic, all_days, course.patient_id, therapist_ids)
+    created: list[Appointment] = []
+    for t in plan.preparation:
+        slot = _find_slot(
+            clinic,
+            cal,
+            t.date,
+            t.duration_min or THERAPY_SESSION_MIN,
+            busy,
+            course.patient_id,
+            [],
+            therapist_ids,
+        )
+        if slot is None:
+            raise ValidationError({"preparation": f"no free therapist time on {t.date.isoformat()}"})
+        created.append(_book(actor, course, slot, AppointmentKind.INTEGRATION, phase=t.phase, number=None))
+        busy.append((slot.starts_at, slot.ends_at, None, course.patient_id, slot.therapist_id))
+    dose_appts: dict[int, Appointment] = {}
+    for s in sessions:
+        ps = by_number[s.number]
+        slot = _find_slot(clinic, cal, s.date, ps.duration_min, busy, course.patient_id, chairs, [])
+        if slot is None:
+            raise ValidationError(
+                {f"session_{s.number}": f"no free chair on {s.date.isoformat()} for {ps.duration_min} min"}
+            )
+        appt = _book(
+            actor,
+            course,
+            slot,
+            AppointmentKind.DOSING,
+            phase=s.phase,
+            number=s.number,
+            dose_mg=ps.dose_mg,
+            drug=ps.drug,
+            route=ps.route,
+        )
+        dose_appts[s.number] = appt
+        created.append(appt)
+        busy.append((slot.starts_at, slot.ends_at, slot.chair_id, course.patient_id, None))
+    for number, day in integration_days:
+        dose = dose_appts[number]
+        not_before = dose.starts_at + dt.timedelta(hours=clinical_schedule.RULES.num("integration.min_hours"))
+        slot = _find_slot(
+            clinic,
+            cal,
+            day,
+            THERAPY_SESSION_MIN,
+            busy,
+            course.patient_id,
+            [],
+            therapist_ids,
+            not_before=not_before,
+        )
+        if slot is None:
+            slot = _find_slot(
+                clinic, cal, day, THERAPY_SESSION_MIN, busy, course.patient_id, [], therapist_ids
+            )
+        if slot is None:
+            raise ValidationError(
+                {
+                    "therapist": f"no free therapist time on {day.isoformat()} for the integration session after session {number}"
+                }
+            )
+        created.append(
+            _book(
+                actor,
+                course,
+                slot,
+                AppointmentKind.INTEGRATION,
+                phase="integration",
+                number=number,
+                linked=dose,
+            )
+        )
+        busy.append((slot.starts_at, slot.ends_at, None, course.patient_id, slot.therapist_id))
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=course.patient,
+        obj=course,
+        new={"appointments": len(created)},
+        summary=f"course booked: {len(created)} appointments",
+    )
+    return created
+
+
+def _book(
+    actor: Any,
+    course: Course,
+    slot: Slot,
+    kind: str,
+    *,
+    phase: str,
+    number: int | None,
+    dose_mg: float | None = None,
+    drug: str = "",
+    route: str = "",
+    linked: Appointment | None = None,
+) -> Appointment:
+    return _save(
+        Appointment(
+            course=course,
+            patient_id=course.patient_id,
+            clinic_id=course.clinic_id,
+            kind=kind,
+            number=number,
+            phase=phase,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            chair_id=slot.chair_id,
+            therapist_id=slot.therapist_id,
+            planned_dose_mg=Decimal(str(dose_mg)).quantize(Decimal("0.01")) if dose_mg is not None else None,
+            planned_drug=drug,
+            planned_route=route,
+            linked_dose_appointment=linked,
+            created_by=actor,
+        )
+    )
+
+
+@transaction.atomic
+def book_appointment(
+    actor: Any,
+    patient: Patient,
+    *,
+    kind: str,
+    starts_at: dt.datetime,
+    minutes: int,
+    chair: Chair | None = None,
+    therapist_id: int | None = None,
+    course: Course | None = None,
+) -> Appointment:
+    """Book one appointment at a given time, refusing any overlap (chair, patient, therapist)."""
+    policies.require(actor, Act.SCHEDULE_BOOK, patient.clinic_id)
+    if kind not in AppointmentKind.values:
+        raise ValidationError({"kind": f"kind must be one of {', '.join(AppointmentKind.values)}"})
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": "starts_at must carry a time zone"})
+    if not 5 <= minutes <= 12 * 60:
+        raise ValidationError({"minutes": "minutes must be between 5 and 720"})
+    if chair is not None and (chair.clinic_id != patient.clinic_id or not chair.active):
+        raise ValidationError({"chair": "chair must be an active chair of the patient's clinic"})
+    if kind == AppointmentKind.DOSING and chair is None:
+        raise ValidationError({"chair": "a dosing session needs a chair"})
+    if course is not None and course.patient_id != patient.pk:
+        raise ValidationError({"course": "course belongs to another patient"})
+    if therapist_id is not None and therapist_id not in {u.pk for u in therapists_of(patient.clinic)}:
+        raise ValidationError({"therapist": "therapist must be a therapist of this clinic"})
+    clinic = patient.clinic
+    _lock(clinic, patient.pk, [therapist_id] if therapist_id else [])
+    slot = Slot(
+        starts_at, starts_at + dt.timedelta(minutes=minutes), chair.pk if chair else None, therapist_id
+    )
+    local = starts_at.astimezone(clinic.tz).date()
+    busy = _busy(clinic, [local], patient.pk, [therapist_id] if therapist_id else [])
+    field = _conflict_field(busy, slot, patient.pk)
+    if field is not None:
+        raise ValidationError(
+            {field: f"the {field} is already booked at {starts_at.astimezone(clinic.tz):%Y-%m-%d %H:%M}"}
+        )
+    appt = _save(
+        Appointment(
+            course=course,
+            patient=patient,
+            clinic=clinic,
+            kind=kind,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            chair_id=slot.chair_id,
+            therapist_id=therapist_id,
+            created_by=actor,
+        )
+    )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=appt,
+        new=appt.audit_snapshot(),
+        summary=f"{kind} appointment booked",
+    )
+    return appt
+
+
+def _course_sessions(course: Course, exclude_id: int | None = None) -> list[domain.DatedSession]:
+    tz = course.clinic.tz
+    rows = course.appointments.filter(kind=AppointmentKind.DOSING, number__isnull=False).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    return [domain.DatedSession(a.number, a.starts_at.astimezone(tz).date(), a.phase) for a in rows]
+
+
+@transaction.atomic
+def move_appointment(
+    actor: Any, appointment: Appointment, new_date: dt.date, *, reason: str = ""
+) -> Appointment:
+    """Move a booked appointment to another day (first free slot). A dosing session of a course is checked
+    against the protocol's spacing limits first (:func:`kairos.courses.domain.check_move`)."""
+    policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
+    appt = Appointment.objects.select_for_update().select_related("clinic", "course").get(pk=appointment.pk)
+    if appt.status != AppointmentStatus.BOOKED:
+        raise ValidationError(
+            {"status": f"only a booked appointment can be moved (this one is {appt.status})"}
+        )
+    clinic = appt.clinic
+    if new_date < timezone.localdate(timezone=clinic.tz):
+        raise ValidationError({"date": "date cannot be in the past"})
+    cal_core = clinical_calendar(clinic, around=new_date)
+    if not cal_core.is_open(new_date):
+        raise ValidationError({"date": f"{new_date.isoformat()} is not an open clinic day"})
+    if appt.kind == AppointmentKind.DOSING and appt.course is not None and appt.number is not None:
+        if not policies.can(actor, Act.COURSE_PLAN, clinic.pk):
+            raise PermissionDenied(
+                "moving a dosing session changes the treatment plan: a prescriber must do it"
+            )
+        errors = domain.check_move(
+            appt.course.protocol_id, _course_sessions(appt.course), appt.number, new_date, cal_core
+        )
+        if errors:
+            raise ValidationError({"date": errors})
+    before = appt.audit_snapshot()
+    minutes = int((appt.ends_at - appt.starts_at).total_seconds() // 60)
+    therapists = [appt.therapist_id] if appt.therapist_id else []
+    chairs = _lock(clinic, appt.patient_id, therapists)
+    busy = _busy(clinic, [new_date], appt.patient_id, therapists, exclude_pk=appt.pk)
+    preferred = [appt.chair_id] + [c for c in chairs if c != appt.chair_id] if appt.chair_id else []
+    slot = _find_slot(
+        clinic, calendar_row(clinic), new_date, minutes, busy, appt.patient_id, preferred, therapists
+    )
+    if slot is None:
+        raise ValidationError(
+            {"date": f"no free {'chair' if appt.chair_id else 'therapist'} time on {new_date.isoformat()}"}
+        )
+    appt.starts_at, appt.ends_at, appt.chair_id = slot.starts_at, slot.ends_at, slot.chair_id
+    appt.updated_at = timezone.now()
+    _save(appt)
+    old, new = changes(before, appt.audit_snapshot())
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=appt.patient,
+        obj=appt,
+        old=old,
+        new=new,
+        summary="appointment moved",
+        reason=reason,
+    )
+    return appt
+
+
+@transaction.atomic
+def cancel_appointment(actor: Any, appointment: Appointment, *, reason: str) -> Appointment:
+    policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "reason is required to cancel an appointment"})
+    appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appt.status != AppointmentStatus.BOOKED:
+        raise ValidationError(
+            {"status": f"only a booked appointment can be cancelled (this one is {appt.status})"}
+        )
+    appt.status = AppointmentStatus.CANCELLED
+    appt.updated_at = timezone.now()
+    appt.save(update_fields=["status", "updated_at"])
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=appt.patient,
+        obj=appt,
+        old={"status": "booked"},
+        new={"status": "cancelled"},
+        summary="appointment cancelled",
+        reason=reason[:500],
+    )
+    return appt
+
+
+_TRANSITIONS = {
+    CourseStatus.PLANNED: {CourseStatus.ACTIVE, CourseStatus.STOPPED},
+    CourseStatus.ACTIVE: {CourseStatus.MAINTENANCE, CourseStatus.COMPLETED, CourseStatus.STOPPED},
+    CourseStatus.MAINTENANCE: {CourseStatus.COMPLETED, CourseStatus.STOPPED},
+    CourseStatus.COMPLETED: set(),
+    CourseStatus.STOPPED: set(),
+}
+
+
+@transaction.atomic
+def set_course_status(actor: Any, course: Course, status: str, *, reason: str = "") -> Course:
+    policies.require(actor, Act.COURSE_PLAN, course.clinic_id)
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    allowed = _TRANSITIONS[CourseStatus(locked.status)]
+    if status not in allowed:
+        raise ValidationError(
+            {"status": f"status: {locked.status} can change to {', '.join(sorted(allowed)) or 'nothing'}"}
+        )
+    if status == CourseStatus.STOPPED and not reason.strip():
+        raise ValidationError({"reason": "reason is required to stop a course"})
+    old = locked.status
+    locked.status, locked.status_reason, locked.updated_at = status, reason[:300], timezone.now()
+    locked.save(update_fields=["status", "status_reason", "updated_at"])
+    if status in (CourseStatus.STOPPED, CourseStatus.COMPLETED):
+        locked.appointments.filter(status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()).update(
+            status=AppointmentStatus.CANCELLED, updated_at=timezone.now()
+        )
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=locked.patient,
+        obj=locked,
+        old={"status": old},
+        new={"status": status},
+        summary="course status changed",
+        reason=reason,
+    )
+    return locked
+
+
+# --- clinic settings --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_clinic_settings(
+    actor: Any,
+    clinic: Clinic,
+    *,
+    rems_certified: bool,
+    rems_certification_id: str,
+    open_weekdays: Sequence[int],
+    opens_at: dt.time,
+    closes_at: dt.time,
+) -> Clinic:
+    """REMS certification of the setting (clinical.md §1.3) and the clinic calendar; audited."""
+    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
+    locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    cert_id = (rems_certification_id or "").strip()
+    if rems_certified and not cert_id:
+        raise ValidationError(
+            {"rems_certification_id": "rems_certification_id is required when the clinic is REMS certified"}
+        )
+    if len(cert_id) > 64:
+        raise ValidationError({"rems_certification_id": "rems_certification_id: at most 64 characters"})
+    cal = ClinicCalendar.objects.select_for_update().filter(clinic=locked).first() or ClinicCalendar(
+        clinic=locked
+    )
+    before = {
+        "rems_certified": locked.rems_certified,
+        "rems_certification_id": locked.rems_certification_id,
+        "open_weekdays": list(cal.open_weekdays),
+        "opens_at": cal.opens_at.isoformat(),
+        "closes_at": cal.closes_at.isoformat(),
+    }
+    cal.open_weekdays = sorted({int(d) for d in open_weekdays})
+    cal.opens_at, cal.closes_at = opens_at, closes_at
+    cal.clean()
+    locked.rems_certified, locked.rems_certification_id = rems_certified, cert_id
+    after = {
+        "rems_certified": locked.rems_certified,
+        "rems_certification_id": locked.rems_certification_id,
+        "open_weekdays": cal.open_weekdays,
+        "opens_at": cal.opens_at.isoformat(),
+        "closes_at": cal.closes_at.isoformat(),
+    }
+    old, new = changes(before, after)
+    if not new:
+        return locked
+    locked.save(update_fields=["rems_certified", "rems_certification_id"])
+    cal.updated_at = timezone.now()
+    cal.save()
+    record(
+        Action.UPDATE,
+        actor=actor,
+        clinic=locked,
+        obj=locked,
+        old=old,
+        new=new,
+        summary="clinic settings changed",
+    )
+    return locked
+
+
+@transaction.atomic
+def add_chair(actor: Any, clinic: Clinic, name: str) -> Chair:
+    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 60:
+        raise ValidationError({"name": "name: 1–60 characters"})
+    if Chair.objects.filter(clinic=clinic, name=name).exists():
+        raise ValidationError({"name": f"a chair named {name!r} already exists"})
+    chair = Chair.objects.create(clinic=clinic, name=name)
+    record(Action.CREATE, actor=actor, clinic=clinic, obj=chair, new={"name": name}, summary="chair added")
+    return chair
+
+
+@transaction.atomic
+def set_chair_active(actor: Any, chair: Chair, active: bool) -> Chair:
+    policies.require(actor, Act.CLINIC_SETTINGS, chair.clinic_id)
+    if chair.active != active:
+        chair.active = active
+        chair.save(update_fields=["active"])
+        record(
+            Action.UPDATE,
+            actor=actor,
+            clinic=chair.clinic_id,
+            obj=chair,
+            old={"active": not active},
+            new={"active": active},
+            summary="chair changed",
+        )
+    return chair
+
+
+@transaction.atomic
+def add_closure(actor: Any, clinic: Clinic, day: dt.date, reason: str = "") -> Closure:
+    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
+    if Closure.objects.filter(clinic=clinic, date=day).exists():
+        raise ValidationError({"date": f"{day.isoformat()} is already a closure"})
+    closure = Closure.objects.create(clinic=clinic, date=day, reason=(reason or "")[:200])
+    record(
+        Action.CREATE,
+        actor=actor,
+        clinic=clinic,
+        obj=closure,
+        new={"date": day, "reason": closure.reason},
+        summary="closure added",
+    )
+    return closure
