@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kairos.api",
     "kairos.courses",
     "kairos.dosing",
+    "kairos.measures",
 ]
 
 MIDDLEWARE = [
