@@ -155,7 +155,9 @@ def arterial_endpoints() -> dict[str, EmaxEndpoint]:
             name="dissociation",
             unit="mm VAS (Bowdle external perception, 0–100)",
             t_half_ke0=ke0,
-            c50=Parameter(0.51 * KETAMINE_MW, "ng/mL S-ketamine", _OLOFSEN + ": C50 0.51 nmol/mL", "published"),
+            c50=Parameter(
+                0.51 * KETAMINE_MW, "ng/mL S-ketamine", _OLOFSEN + ": C50 0.51 nmol/mL", "published"
+            ),
             gamma=Parameter(1.5, "1", _GAMMA_NOTE, "placeholder"),
             emax=Parameter(100.0, "mm VAS", "scale maximum (reference §2.1 design defaults)", "placeholder"),
             sampling_site="arterial",
@@ -164,7 +166,10 @@ def arterial_endpoints() -> dict[str, EmaxEndpoint]:
             name="drug_high",
             unit="points (11-point VAS, 0–10)",
             t_half_ke0=Parameter(
-                8.3, "min", "drug-high t½ke0 truncated in the available copy (§6); Olofsen value reused", "placeholder"
+                8.3,
+                "min",
+                "drug-high t½ke0 truncated in the available copy (§6); Olofsen value reused",
+                "placeholder",
             ),
             c50=Parameter(0.3 * KETAMINE_MW, "ng/mL S-ketamine", _SIMONS2 + ": C50 0.3 nmol/mL", "published"),
             gamma=Parameter(1.5, "1", _GAMMA_NOTE, "placeholder"),
@@ -174,12 +179,19 @@ def arterial_endpoints() -> dict[str, EmaxEndpoint]:
         "sbp_rise": EmaxEndpoint(
             name="sbp_rise",
             unit="mmHg (systolic rise over baseline)",
-            t_half_ke0=Parameter(12.0, "min", "reference §2.2 suggested BP sub-model: t½ke0 8–15 min", "placeholder"),
+            t_half_ke0=Parameter(
+                12.0, "min", "reference §2.2 suggested BP sub-model: t½ke0 8–15 min", "placeholder"
+            ),
             c50=Parameter(
-                0.51 * KETAMINE_MW, "ng/mL S-ketamine", "reference §2.2: C50 near the psychedelic C50", "placeholder"
+                0.51 * KETAMINE_MW,
+                "ng/mL S-ketamine",
+                "reference §2.2: C50 near the psychedelic C50",
+                "placeholder",
             ),
             gamma=Parameter(1.0, "1", "reference §2.2 design guess", "placeholder"),
-            emax=Parameter(22.0, "mmHg", "reference §2.2: ΔSBPmax ≈ 20–25 mmHg (design guess)", "placeholder"),
+            emax=Parameter(
+                22.0, "mmHg", "reference §2.2: ΔSBPmax ≈ 20–25 mmHg (design guess)", "placeholder"
+            ),
             sampling_site="arterial",
             notes="reproduces ~+8 mmHg mean at esketamine 56–84 mg per reference §2.2 (to check against label)",
         ),
@@ -187,17 +199,18 @@ def arterial_endpoints() -> dict[str, EmaxEndpoint]:
 
 
 _VENOUS_OBS = (
-    "calibrated (kairos.pharmacology.calibration.calibrate_venous_effects) to reference §1.2/§2.1 venous "
+    "calibrated by hand (checked in tests/pharmacology/test_timeline.py) to reference §1.2/§2.1 venous "
     "observations: dissociation at 100–250 ng/mL venous racemic (Krystal 1994 via Zanos 2018), i.e. "
     "50–125 ng/mL S; peak ~40 min, resolved by ~1.5–2 h (esketamine label, TRANSFORM); BP peak ~40 min, "
     "lasting ~4 h (esketamine label)"
 )
 
-#: Values written by ``calibration.calibrate_venous_effects`` (rerun it to regenerate; deterministic).
+#: Hand-calibrated venous values (C50 = half the geometric mean of 100 and 250 ng/mL racemic; ke0/γ so
+#: that esketamine 56 mg peaks ~40 min and falls below half-peak by 2 h); checked in test_timeline.py.
 VENOUS_CALIBRATION: Mapping[str, Mapping[str, float]] = {
-    "dissociation": {"t_half_ke0": 2.0, "c50": 79.1},
-    "drug_high": {"t_half_ke0": 2.0, "c50": 46.5},
-    "sbp_rise": {"t_half_ke0": 20.0, "c50": 79.1},
+    "dissociation": {"t_half_ke0": 2.0, "c50": 79.1, "gamma": 3.0},
+    "drug_high": {"t_half_ke0": 2.0, "c50": 46.5, "gamma": 3.0},
+    "sbp_rise": {"t_half_ke0": 20.0, "c50": 79.1, "gamma": 1.0},
 }
 
 
@@ -211,6 +224,7 @@ def venous_endpoints() -> dict[str, EmaxEndpoint]:
             ep,
             t_half_ke0=Parameter(cal["t_half_ke0"], "min", _VENOUS_OBS, "calibrated"),
             c50=Parameter(cal["c50"], "ng/mL S-ketamine (venous)", _VENOUS_OBS, "calibrated"),
+            gamma=Parameter(cal["gamma"], "1", _VENOUS_OBS, "calibrated") if name != "sbp_rise" else ep.gamma,
             sampling_site="venous",
         )
     return out

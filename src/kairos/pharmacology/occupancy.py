@@ -46,10 +46,16 @@ class Ligand:
 
 LIGANDS: Mapping[str, Ligand] = {
     "s_ketamine": Ligand(
-        "s_ketamine", Parameter(0.30, "µM", _EBERT, "published"), Parameter(0.56, "1", _FU, "published"), KETAMINE_MW
+        "s_ketamine",
+        Parameter(0.30, "µM", _EBERT, "published"),
+        Parameter(0.56, "1", _FU, "published"),
+        KETAMINE_MW,
     ),
     "r_ketamine": Ligand(
-        "r_ketamine", Parameter(1.4, "µM", _EBERT, "published"), Parameter(0.56, "1", _FU, "published"), KETAMINE_MW
+        "r_ketamine",
+        Parameter(1.4, "µM", _EBERT, "published"),
+        Parameter(0.56, "1", _FU, "published"),
+        KETAMINE_MW,
     ),
     "s_norketamine": Ligand(
         "s_norketamine",
@@ -66,7 +72,10 @@ LIGANDS: Mapping[str, Ligand] = {
 }
 
 KP_UU = Parameter(
-    1.0, "1", "assumed brain unbound = plasma unbound (reference §2.3; third-party 0.6 unconfirmed)", "placeholder"
+    1.0,
+    "1",
+    "assumed brain unbound = plasma unbound (reference §2.3; third-party 0.6 unconfirmed)",
+    "placeholder",
 )
 
 

@@ -77,7 +77,9 @@ PEREZ_RUIXO = {
 #: Extravascular racemic routes of the clinic protocols (fast-path surrogates; reference §1.3).
 EXTRAVASCULAR = {
     Route.IM: (
-        Parameter(0.93, "1", "Clements 1982 via secondary source (reference §1.3) — unconfirmed", "placeholder"),
+        Parameter(
+            0.93, "1", "Clements 1982 via secondary source (reference §1.3) — unconfirmed", "placeholder"
+        ),
         Parameter(6.0, "1/h", "Tmax 5–15 min (reference §1.3, secondary) → ka design value", "placeholder"),
     ),
     Route.SUBLINGUAL: (

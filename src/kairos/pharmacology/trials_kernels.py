@@ -1,4 +1,4 @@
-# mypy: allow-untyped-decorators, allow-untyped-calls, disable-error-code="no-any-return"
+# mypy: allow-untyped-decorators, allow-untyped-calls, allow-untyped-defs, disable-error-code="no-any-return"
 """numba kernels of the virtual-trial fast path. Imported lazily (only when the fast path runs).
 
 Representation (see :mod:`kairos.pharmacology.trials_fastpath`): the central concentration of a linear
@@ -94,7 +94,9 @@ def _state_at(x0, lam_n, amp_n, ev_start, ev_end, ev_kind, t_a, t, x_out):  # pr
 
 
 @njit(cache=True, parallel=True)
-def event_kernel(lam, amp, ev_start, ev_end, ev_kind, t_end, thr, scan_dt, cmax, tmax, t_above):  # pragma: no cover
+def event_kernel(
+    lam, amp, ev_start, ev_end, ev_kind, t_end, thr, scan_dt, cmax, tmax, t_above
+):  # pragma: no cover
     """Exact event-based Cmax/Tmax and time above ``thr`` over ``[first event, t_end]``.
 
     Scans each inter-event window on substeps of at most ``scan_dt`` (event starts/ends are substep

@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kairos.cli.main import main
+
+
+def test_trial_json(capsys):
+    assert main(["trial", "--protocol", "iv-racemic", "--n", "64", "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 64 and 0 <= out["response_rate"]["rate"] <= 1
+
+
+def test_trial_compare_text_and_plot(capsys, tmp_path):
+    png = tmp_path / "t.png"
+    assert (
+        main(
+            [
+                "trial",
+                "--protocol",
+                "iv-racemic",
+                "--compare",
+                "esketamine-trd",
+                "--n",
+                "32",
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
+    assert "difference A-B" in capsys.readouterr().out
+    assert png.stat().st_size > 0
+
+
+def test_progress_only_when_asked(capsys):
+    main(["trial", "--protocol", "im-racemic", "--n", "16", "--progress"])
+    assert "chunks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--protocol", "nope", "--n", "5"], "protocol"),
+        (["--protocol", "iv-racemic", "--n", "0"], "n:"),
+        (["--protocol", "iv-racemic", "--n", "5", "--plot", "x.pdf"], "plot"),
+    ],
+)
+def test_bad_input_exits_2(capsys, argv, field):
+    assert main(["trial", *argv]) == 2
+    assert field in capsys.readouterr().err
+
+
+def test_real_console_script():
+    exe = Path(sys.executable).with_name("kairos")
+    r = subprocess.run(
+        [str(exe), "trial", "--protocol", "esketamine-trd", "--n", "8", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["regimen"] == "esketamine-trd"
