@@ -16,16 +16,17 @@ class AuditContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("kairos_audit", default=AuditContext())
+_EMPTY = AuditContext()
+_current: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("kairos_audit", default=None)
 
 
 def current() -> AuditContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
-def begin(ip: str | None, request_id: str | None = None) -> contextvars.Token[AuditContext]:
+def begin(ip: str | None, request_id: str | None = None) -> contextvars.Token[AuditContext | None]:
     return _current.set(AuditContext(request_id=request_id or str(uuid.uuid4()), ip=ip))
 
 
-def end(token: contextvars.Token[AuditContext]) -> None:
+def end(token: contextvars.Token[AuditContext | None]) -> None:
     _current.reset(token)
