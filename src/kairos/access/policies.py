@@ -58,6 +58,8 @@ class Act(enum.StrEnum):
     INTEGRATION_VIEW = "integration.view"  # read integration-session notes
     # research
     RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
+    # measurement-based care: clinic outcomes dashboard (aggregates; CSV export is always de-identified)
+    OUTCOMES_VIEW = "outcomes.view"
 
 
 P, N, T, F, A, AU, R = (
@@ -82,6 +84,7 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.CLINIC_ADMIN: frozenset({A}),
     Act.BREAK_GLASS_REVIEW: frozenset({A, AU}),
     Act.RESEARCH_VIEW: frozenset({R}),
+    Act.OUTCOMES_VIEW: frozenset({P, A, AU}),
     Act.INTAKE_VIEW: CLINICAL | {AU},
     Act.INTAKE_EDIT: frozenset({P, N}),
     Act.ELIGIBILITY_SIGN: frozenset({P}),
