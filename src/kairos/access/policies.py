@@ -56,6 +56,14 @@ class Act(enum.StrEnum):
     REMS_SUBMIT = "rems.submit"  # sign and record submission of the REMS Patient Monitoring Form
     INTEGRATION_NOTE = "integration.note"  # write integration-session notes (therapist)
     INTEGRATION_VIEW = "integration.view"  # read integration-session notes
+    # measurement-based care (questionnaires, scores, safety alerts)
+    MEASURE_VIEW = "measure.view"  # scores, responses and the measurement plan in the chart (PHI)
+    MEASURE_ENTER = "measure.enter"  # clinician-entered instruments (C-SSRS, MADRS, HAM-D, CADSS-6), FHIR import
+    MEASURE_PLAN = "measure.plan"  # generate the measurement plan, record safety checks done
+    LINK_SEND = "measure.link_send"  # create/e-mail/print a patient questionnaire link (front desk too)
+    ALERT_VIEW = "alert.view"  # the clinic's safety-alert board
+    ALERT_ACK = "alert.ack"  # acknowledge a safety alert with the action taken
+    MEASURE_SETTINGS = "measure.settings"  # crisis resources text, instrument licences, schedule defaults
     # research
     RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
     # measurement-based care: clinic outcomes dashboard (aggregates; CSV export is always de-identified)
@@ -104,6 +112,13 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.REMS_SUBMIT: frozenset({P, N}),
     Act.INTEGRATION_NOTE: frozenset({T}),
     Act.INTEGRATION_VIEW: frozenset({T, P, AU}),
+    Act.MEASURE_VIEW: CLINICAL | {AU},
+    Act.MEASURE_ENTER: frozenset({P, N}),
+    Act.MEASURE_PLAN: frozenset({P, N}),
+    Act.LINK_SEND: frozenset({P, N, T, F}),
+    Act.ALERT_VIEW: CLINICAL | {AU},
+    Act.ALERT_ACK: frozenset({P, N}),
+    Act.MEASURE_SETTINGS: frozenset({A}),
 }
 
 # Roles that may request break-glass access to a patient outside their normal reach.
