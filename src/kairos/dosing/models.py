@@ -16,6 +16,16 @@ from django.utils import timezone
 from kairos.dosing.domain import Status
 
 
+class Row(models.Model):
+    """Abstract base giving every dosing row a readable name."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change a row that is append-only or signed."""
 
@@ -108,7 +118,7 @@ class PregnancyStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class PreCheck(models.Model):
+class PreCheck(Row):
     """Check-in answers and the pre-dose gate result (with any prescriber override)."""
 
     session = models.OneToOneField(DosingSession, on_delete=models.PROTECT, related_name="precheck")
@@ -137,7 +147,7 @@ class PreCheck(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
 
-class DoseOrder(models.Model):
+class DoseOrder(Row):
     """The prescriber's order: the computed dose and how to prepare it; IV/IM need a second clinician."""
 
     session = models.OneToOneField(DosingSession, on_delete=models.PROTECT, related_name="order")
@@ -164,7 +174,7 @@ class DoseOrder(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
 
 
-class Administration(models.Model):
+class Administration(Row):
     session = models.OneToOneField(DosingSession, on_delete=models.PROTECT, related_name="administration")
     product_code = models.CharField(max_length=20)
     product_name = models.CharField(max_length=120)
@@ -199,7 +209,7 @@ class Nausea(models.TextChoices):
     VOMITING = "vomiting", "Vomiting"
 
 
-class Reading(models.Model):
+class Reading(Row):
     """One flowsheet row. APPEND-ONLY: two nurses charting at once each add rows; none is ever rewritten."""
 
     session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="readings")
@@ -281,7 +291,7 @@ SERIOUSNESS = (
 SERIOUSNESS_CODES = frozenset(c for c, _ in SERIOUSNESS)
 
 
-class AdverseEvent(models.Model):
+class AdverseEvent(Row):
     session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="adverse_events")
     event_type = models.CharField(max_length=24, choices=EventType.choices)
     description = models.TextField()
@@ -306,7 +316,7 @@ class Escalation(models.TextChoices):
     TRANSFER = "transfer", "Transferred to emergency department"
 
 
-class EmergencyAction(models.Model):
+class EmergencyAction(Row):
     """Time-stamped in-session emergency record (append-only)."""
 
     session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="emergency_actions")
@@ -328,7 +338,7 @@ class EmergencyAction(models.Model):
         raise AppendOnlyError("emergency actions are append-only")
 
 
-class SignedGuardMixin(models.Model):
+class SignedGuardMixin(Row):
     """Refuse to save changes to a row that is signed in the database (amend instead)."""
 
     class Meta:
@@ -376,7 +386,7 @@ class DischargeNote(SignedGuardMixin):
         ]
 
 
-class RemsForm(models.Model):
+class RemsForm(Row):
     """The Spravato REMS Patient Monitoring Form of one esketamine session."""
 
     session = models.OneToOneField(DosingSession, on_delete=models.PROTECT, related_name="rems_form")
@@ -425,3 +435,17 @@ class IntegrationNote(SignedGuardMixin):
     class Meta:
         verbose_name = "integration note"
         ordering = ["-held_at", "-id"]
+
+
+class RemsSiteProfile(Row):
+    """The healthcare-setting block of the REMS Patient Monitoring Form (address, phone) for one clinic."""
+
+    clinic = models.OneToOneField("accounts.Clinic", on_delete=models.CASCADE, related_name="rems_profile")
+    setting_name = models.CharField(max_length=200, blank=True)
+    address1 = models.CharField(max_length=200, blank=True)
+    address2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    zip = models.CharField(max_length=12, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
