@@ -49,6 +49,9 @@ def _register_routers() -> None:
     from kairos.patients.api import router as patients_router
 
     api.add_router("/patients", patients_router)
+    from kairos.courses.api import router as courses_router
+
+    api.add_router("/courses", courses_router)
 
 
 _register_routers()

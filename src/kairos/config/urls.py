@@ -11,4 +11,5 @@ urlpatterns = [
     path("audit/", include("kairos.audit.urls")),
     path("access/", include("kairos.access.urls")),
     path("api/v1/", api.urls),
+    path("", include("kairos.courses.urls")),
 ]

@@ -1,0 +1,112 @@
+"""Courses API: ``GET /api/v1/courses`` (filters patient, status) and ``GET /api/v1/courses/{course_id}``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.audit.models import Action
+from kairos.audit.services import record
+from kairos.courses import selectors
+from kairos.courses.models import CourseStatus
+
+router = Router(tags=["courses"])
+
+
+class AppointmentOut(Schema):
+    id: int
+    kind: str
+    number: int | None
+    phase: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    chair: str | None
+    therapist_id: int | None
+    planned_dose_mg: Decimal | None
+    planned_route: str
+    planned_drug: str
+    status: str
+    linked_dose_appointment_id: int | None
+
+
+class CourseOut(Schema):
+    id: int
+    clinic_id: int
+    patient_id: int
+    protocol_id: str
+    indication: str
+    status: str
+    start_date: dt.date
+    created_at: dt.datetime
+
+
+class CourseDetailOut(CourseOut):
+    appointments: list[AppointmentOut]
+
+
+class CourseFilters(Schema):
+    patient: int | None = None
+    status: CourseStatus | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@router.get("", response=list[CourseOut], summary="Courses in your clinics")
+def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> list[CourseOut]:
+    if not policies.any_clinic(request.user, Act.SCHEDULE_VIEW):
+        raise PermissionDenied("your role has no access to schedules")
+    if not 1 <= filters.limit <= 500:
+        raise ValidationError({"limit": "limit must be between 1 and 500"})
+    if filters.offset < 0:
+        raise ValidationError({"offset": "offset must be 0 or more"})
+    qs = selectors.courses_for(request.user, patient_id=filters.patient, status=filters.status)
+    rows = list(qs.order_by("-start_date", "-id")[filters.offset : filters.offset + filters.limit])
+    for clinic_id in sorted({c.clinic_id for c in rows}):
+        record(
+            Action.READ,
+            actor=request.user,
+            clinic=clinic_id,
+            object_type="courses.course",
+            summary=f"API course list ({sum(c.clinic_id == clinic_id for c in rows)})",
+        )
+    return rows  # type: ignore[return-value]
+
+
+@router.get("/{course_id}", response=CourseDetailOut, summary="One course with its appointments")
+def get_course(request: HttpRequest, course_id: int) -> CourseDetailOut:
+    course = selectors.read_course(request.user, course_id)
+    appts = [
+        AppointmentOut(
+            id=a.pk,
+            kind=a.kind,
+            number=a.number,
+            phase=a.phase,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            chair=a.chair.name if a.chair else None,
+            therapist_id=a.therapist_id,
+            planned_dose_mg=a.planned_dose_mg,
+            planned_route=a.planned_route,
+            planned_drug=a.planned_drug,
+            status=a.status,
+            linked_dose_appointment_id=a.linked_dose_appointment_id,
+        )
+        for a in course.appointments.all()
+    ]
+    return CourseDetailOut(
+        id=course.pk,
+        clinic_id=course.clinic_id,
+        patient_id=course.patient_id,
+        protocol_id=course.protocol_id,
+        indication=course.indication,
+        status=course.status,
+        start_date=course.start_date,
+        created_at=course.created_at,
+        appointments=appts,
+    )

@@ -1,0 +1,339 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.clinical.schedule import Plan
+from kairos.courses import adapters, selectors, services
+from kairos.courses.forms import (
+    CancelForm,
+    ChairForm,
+    ClinicSettingsForm,
+    ClosureForm,
+    MoveForm,
+    PlanForm,
+    StatusForm,
+)
+from kairos.courses.models import Chair, Closure, CourseStatus
+from kairos.patients import selectors as patient_selectors
+
+
+def _errors_into(form: Form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, [f"{field}: {e}" for e in errors])
+
+
+def _illustration(plan: Plan, weight_kg: float | None) -> adapters.Illustration | None:
+    if not plan.sessions:
+        return None
+    first = plan.sessions[0].date
+    return adapters.plasticity_illustration(
+        plan.protocol_id, [(s.date - first).days for s in plan.sessions], weight_kg
+    )
+
+
+# --- planning ---------------------------------------------------------------------------------------------
+
+
+def _parse_moves(request: HttpRequest, plan: Plan) -> tuple[dict[int, dt.date], dict[str, str]]:
+    moves: dict[int, dt.date] = {}
+    bad: dict[str, str] = {}
+    for s in plan.sessions:
+        raw = request.POST.get(f"session_{s.number}", "").strip()
+        if not raw:
+            continue
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            bad[f"session_{s.number}"] = f"session_{s.number}: {raw!r} is not a date (YYYY-MM-DD)"
+            continue
+        if day != s.date:
+            moves[s.number] = day
+    return moves, bad
+
+
+@login_required
+def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_selectors.get_patient(request.user, patient_id, Act.COURSE_PLAN)
+    therapists = [(u.pk, u.get_full_name() or u.username) for u in services.therapists_of(patient.clinic)]
+    form = PlanForm(request.POST or None, therapists=therapists)
+    ctx: dict[str, Any] = {"patient": patient, "form": form, "plan": None}
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "courses/plan.html", ctx, status=400)
+        data = form.cleaned_data
+        try:
+            the_plan = services.preview_plan(request.user, patient, data["protocol_id"], data["start_date"])
+        except ValidationError as exc:
+            _errors_into(form, exc)
+            return render(request, "courses/plan.html", ctx, status=400)
+        moves, bad = _parse_moves(request, the_plan)
+        ctx.update(
+            plan=the_plan,
+            session_rows=[(s, moves.get(s.number, s.date).isoformat()) for s in the_plan.sessions],
+            illustration=_illustration(the_plan, services.latest_weight_kg(patient)),
+            move_errors=list(bad.values()),
+        )
+        if moves and not bad:
+            try:
+                services.apply_moves(
+                    the_plan.protocol_id,
+                    services.dated_sessions(the_plan),
+                    moves,
+                    services.clinical_calendar(patient.clinic, around=data["start_date"]),
+                )
+            except ValidationError as exc:
+                bad = {
+                    f"moves{i}": m
+                    for i, m in enumerate(m for msgs in exc.message_dict.values() for m in msgs)
+                }
+                ctx["move_errors"] = list(bad.values())
+        if request.POST.get("action") == "book" and not bad:
+            try:
+                course = services.create_course(
+                    request.user,
+                    patient,
+                    protocol_id=data["protocol_id"],
+                    start_date=data["start_date"],
+                    indication=data["indication"],
+                    moves=moves,
+                    therapist_id=data["therapist"],
+                )
+            except ValidationError as exc:
+                ctx["move_errors"] = [f"{k}: {m}" for k, msgs in exc.message_dict.items() for m in msgs]
+                status = 400
+            else:
+                messages.success(request, "Course planned and booked.")
+                return redirect("courses:detail", course_id=course.pk)
+        elif bad:
+            status = 400
+    return render(request, "courses/plan.html", ctx, status=status)
+
+
+# --- course detail ----------------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, course: Any, errors: list[str] | None = None) -> dict[str, Any]:
+    appts = list(course.appointments.all())
+    tz = course.clinic.tz
+    dosing = [a for a in appts if a.kind == "dosing" and a.status != "cancelled"]
+    first = dosing[0].starts_at.astimezone(tz).date() if dosing else None
+    illustration = (
+        adapters.plasticity_illustration(
+            course.protocol_id, [(a.starts_at.astimezone(tz).date() - first).days for a in dosing], None
+        )
+        if first
+        else None
+    )
+    return {
+        "course": course,
+        "patient": course.patient,
+        "appointments": appts,
+        "can_book": policies.can(request.user, Act.SCHEDULE_BOOK, course.clinic_id),
+        "can_plan": policies.can(request.user, Act.COURSE_PLAN, course.clinic_id),
+        "can_chart": policies.can(request.user, Act.CHART_VIEW, course.clinic_id),
+        "status_form": StatusForm(initial={"status": course.status}),
+        "illustration": illustration,
+        "today": timezone.localdate(timezone=tz),
+        "errors": errors or [],
+    }
+
+
+@login_required
+def detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = selectors.read_course(request.user, course_id)
+    return render(request, "courses/detail.html", _detail_context(request, course))
+
+
+def _refused(request: HttpRequest, course_id: int | None, form: Form) -> HttpResponse:
+    errors = [e if e.startswith(f"{k}:") else f"{k}: {e}" for k, errs in form.errors.items() for e in errs]
+    if course_id is None:
+        return HttpResponse("; ".join(errors), status=400, content_type="text/plain")
+    course = selectors.read_course(request.user, course_id)
+    return render(request, "courses/detail.html", _detail_context(request, course, errors), status=400)
+
+
+@login_required
+@require_POST
+def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = selectors.get_course(request.user, course_id, Act.COURSE_PLAN)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_course_status(
+                request.user, course, form.cleaned_data["status"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    if form.errors:
+        return HttpResponse(
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
+    messages.success(request, f"Course is now {CourseStatus(form.cleaned_data['status']).label.lower()}.")
+    return redirect("courses:detail", course_id=course.pk)
+
+
+@login_required
+@require_POST
+def appointment_move(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appt = selectors.get_appointment(request.user, appointment_id, Act.SCHEDULE_BOOK)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.move_appointment(
+                request.user, appt, form.cleaned_data["date"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    if form.errors:
+        return _refused(request, appt.course_id, form)
+    messages.success(request, "Appointment moved.")
+    return (
+        redirect("courses:detail", course_id=appt.course_id) if appt.course_id else redirect("courses:board")
+    )
+
+
+@login_required
+@require_POST
+def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appt = selectors.get_appointment(request.user, appointment_id, Act.SCHEDULE_BOOK)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_appointment(request.user, appt, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    if form.errors:
+        return _refused(request, appt.course_id, form)
+    messages.success(request, "Appointment cancelled.")
+    return (
+        redirect("courses:detail", course_id=appt.course_id) if appt.course_id else redirect("courses:board")
+    )
+
+
+# --- board ------------------------------------------------------------------------------------------------
+
+
+def _board_context(request: HttpRequest) -> dict[str, Any]:
+    clinics = selectors.board_clinics(request.user)
+    raw = request.GET.get("clinic")
+    clinic = clinics[0]
+    if raw:
+        match = [c for c in clinics if str(c.pk) == raw]
+        if not match:
+            raise Http404("not found")
+        clinic = match[0]
+    today = timezone.localdate(timezone=clinic.tz)
+    day = today
+    if request.GET.get("day"):
+        try:
+            day = dt.date.fromisoformat(request.GET["day"])
+        except ValueError:
+            raise ValidationError({"day": "day must be a date YYYY-MM-DD"}) from None
+    rows = selectors.board(request.user, clinic, day)
+    return {
+        "clinics": clinics,
+        "clinic": clinic,
+        "day": day,
+        "is_today": day == today,
+        "rows": rows,
+        "prev_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "now": timezone.now(),
+        "show_links": policies.can(request.user, Act.CHART_VIEW, clinic.pk),
+    }
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    try:
+        ctx = _board_context(request)
+    except ValidationError as exc:
+        return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain")
+    return render(request, "courses/board.html", ctx)
+
+
+@login_required
+def board_partial(request: HttpRequest) -> HttpResponse:
+    try:
+        ctx = _board_context(request)
+    except ValidationError as exc:
+        return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain")
+    return render(request, "courses/_board.html", ctx)
+
+
+# --- clinic settings --------------------------------------------------------------------------------------
+
+
+@login_required
+def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    clinic = selectors.get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
+    cal = services.calendar_row(clinic)
+    initial = {
+        "rems_certified": clinic.rems_certified,
+        "rems_certification_id": clinic.rems_certification_id,
+        "open_weekdays": cal.open_weekdays,
+        "opens_at": cal.opens_at,
+        "closes_at": cal.closes_at,
+    }
+    form = ClinicSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_clinic_settings(request.user, clinic, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, "Clinic settings saved.")
+            return redirect("courses:clinic_settings", clinic_id=clinic.pk)
+    ctx = {
+        "clinic": clinic,
+        "form": form,
+        "chairs": Chair.objects.filter(clinic=clinic),
+        "closures": Closure.objects.filter(clinic=clinic, date__gte=timezone.localdate(timezone=clinic.tz)),
+        "chair_form": ChairForm(),
+        "closure_form": ClosureForm(),
+    }
+    return render(request, "courses/clinic_settings.html", ctx, status=400 if form.errors else 200)
+
+
+def _simple_post(
+    request: HttpRequest, clinic_id: int, form_cls: type[Form], fn: Any, ok: str
+) -> HttpResponse:
+    clinic = selectors.get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
+    form = form_cls(request.POST)
+    if form.is_valid():
+        try:
+            fn(request.user, clinic, *form.cleaned_data.values())
+        except ValidationError as exc:
+            _errors_into(form, exc)
+    if form.errors:
+        msg = "; ".join(f"{e}" if ":" in e else f"{k}: {e}" for k, errs in form.errors.items() for e in errs)
+        return HttpResponse(msg, status=400, content_type="text/plain")
+    messages.success(request, ok)
+    return redirect("courses:clinic_settings", clinic_id=clinic.pk)
+
+
+@login_required
+@require_POST
+def chair_add(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    return _simple_post(request, clinic_id, ChairForm, services.add_chair, "Chair added.")
+
+
+@login_required
+@require_POST
+def closure_add(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    return _simple_post(request, clinic_id, ClosureForm, services.add_closure, "Closure added.")
