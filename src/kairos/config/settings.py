@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kairos.patients",
     "kairos.api",
     "kairos.courses",
+    "kairos.intake",
     "kairos.dosing",
     "kairos.measures",
 ]
