@@ -44,8 +44,8 @@ def test_unknown_command_and_no_command_exit_2(capsys):
 )
 def test_pure_commands_never_import_django(argv):
     code = (
-        "import sys; from kairos.cli.main import main; rc = main(%r); "
-        "sys.exit(3 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else rc)" % (argv,)
+        f"import sys; from kairos.cli.main import main; rc = main({argv!r}); "
+        "sys.exit(3 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else rc)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr or "django was imported"

@@ -79,11 +79,15 @@ def test_job_is_enqueued_only_on_commit(org, south_patient):
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), transaction.atomic():
-        services.request_break_glass(
-            org.prescriber, org.south.pk, south_patient.mrn, "patient collapsed in our waiting room"
-        )
-        raise Boom
+    def request_then_fail() -> None:
+        with transaction.atomic():
+            services.request_break_glass(
+                org.prescriber, org.south.pk, south_patient.mrn, "patient collapsed in our waiting room"
+            )
+            raise Boom
+
+    with pytest.raises(Boom):
+        request_then_fail()
     assert not DBTaskResult.objects.exists()
     services.request_break_glass(
         org.prescriber, org.south.pk, south_patient.mrn, "patient collapsed in our waiting room"
