@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django_otp import user_has_device
 
 EXEMPT_PREFIXES = ("/accounts/login", "/accounts/logout", "/accounts/2fa/", "/static/", "/health", "/api/", "/q/")
@@ -30,5 +32,9 @@ class TwoFactorMiddleware:
                 if target is not None:
                     if request.headers.get("HX-Request"):
                         return JsonResponse({"detail": "two-factor verification required"}, status=401)
-                    return redirect(target)
+                    # keep where the user was going (checked against open redirects on the way back)
+                    url = reverse(target)
+                    if request.method == "GET":
+                        url += "?" + urlencode({"next": request.get_full_path()})
+                    return redirect(url)
         return self.get_response(request)

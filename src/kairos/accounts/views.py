@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -47,7 +48,10 @@ def verify_2fa(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, code.strip()) if code.strip().isdigit() else None
         if device is not None:
             otp_login(request, device)
-            return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+                target = settings.LOGIN_REDIRECT_URL  # never an open redirect
+            return redirect(target)
         error = "That code was not accepted. Enter the 6-digit code shown in your authenticator app."
     return render(request, "accounts/verify_2fa.html", {"error": error}, status=400 if error else 200)
 
