@@ -132,11 +132,14 @@ def test_totp_setup_confirm_then_verify_on_next_sign_in(org):
     c2 = Client()
     assert _login(c2, "prescriber", PASSWORD).status_code == 302
     gate = c2.get(reverse("patients:list"))
-    assert gate.status_code == 302 and gate["Location"] == reverse("accounts:2fa_verify")
-    assert c2.post(reverse("accounts:2fa_verify"), {"code": "12ab56"}).status_code == 400
+    assert (
+        gate.status_code == 302
+        and gate["Location"] == reverse("accounts:2fa_verify") + "?next=%2Fpatients%2F"
+    )
+    assert c2.post(gate["Location"], {"code": "12ab56"}).status_code == 400
     # the code just used in setup cannot be replayed; the next time step's code is accepted
-    ok = c2.post(reverse("accounts:2fa_verify"), {"code": _code(device, drift=1)})
-    assert ok.status_code == 302
+    ok = c2.post(gate["Location"], {"code": _code(device, drift=1)})
+    assert ok.status_code == 302 and ok["Location"] == "/patients/"
     assert c2.get(reverse("patients:list")).status_code == 200
 
 
@@ -151,6 +154,17 @@ def test_totp_setup_refuses_a_wrong_code(org):
     assert "not accepted" in r.content.decode()
     device.refresh_from_db()
     assert not device.confirmed
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "http://testserver.evil/", "javascript:alert(1)"]
+)
+def test_two_factor_verify_is_not_an_open_redirect(org, target):
+    device = TOTPDevice.objects.create(user=org.prescriber, name="x", confirmed=True)
+    c = Client()
+    c.force_login(org.prescriber)
+    r = c.post(reverse("accounts:2fa_verify") + "?next=" + target, {"code": _code(device)})
+    assert r.status_code == 302 and r["Location"] == reverse(settings.LOGIN_REDIRECT_URL)
 
 
 def test_htmx_request_gets_401_not_a_redirect_when_verification_is_needed(org):
@@ -176,7 +190,7 @@ def test_require_2fa_sends_users_without_a_device_to_setup_from_every_patient_ro
         for method in ("get", "post"):
             r = getattr(c, method)(url)
             assert r.status_code == 302, (name, method, r.status_code)
-            assert r["Location"] == reverse("accounts:2fa_setup"), (name, method)
+            assert r["Location"].startswith(reverse("accounts:2fa_setup")), (name, method)
     assert not AuditEvent.objects.filter(action=Action.READ).exists()
     # the setup page itself is reachable, and the dev default does not gate
     assert c.get(reverse("accounts:2fa_setup")).status_code == 200
