@@ -53,5 +53,10 @@ def _register_routers() -> None:
 
     api.add_router("/courses", courses_router)
 
+    from kairos.measures.api import fhir_router, scores_router
+
+    api.add_router("/fhir", fhir_router)
+    api.add_router("/patients", scores_router)
+
 
 _register_routers()
