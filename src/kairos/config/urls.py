@@ -11,5 +11,6 @@ urlpatterns = [
     path("audit/", include("kairos.audit.urls")),
     path("access/", include("kairos.access.urls")),
     path("api/v1/", api.urls),
+    path("", include("kairos.measures.urls")),
     path("", include("kairos.courses.urls")),
 ]
