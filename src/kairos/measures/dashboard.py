@@ -1,0 +1,543 @@
+"""Clinic outcomes dashboard: pure aggregation over query results (no ORM here).
+
+:mod:`kairos.measures.dashboard_views` runs a constant number of SQL queries (courses, one instrument's
+scores, dosing times, per-session safety flags computed in the database) and hands plain rows to
+:func:`summarise`. Outcome rules come from :mod:`kairos.clinical.outcomes` (``classify_course``,
+``cohort_summary``), statistics from :mod:`kairos.clinical.stats` (Wilson 95 % intervals, Kaplan–Meier with
+Brookmeyer–Crowley median CI). Published comparison figures come from :mod:`kairos.measures.published`.
+
+Cohort: courses whose start date falls in the chosen range (and match the filters); their dosing sessions
+are the sessions counted for safety. Definitions (each shown on the page):
+
+* response / remission / rapid response / relapse: :mod:`kairos.clinical.outcomes`, per course, on the
+  chosen instrument; evaluable = a baseline before dose 1 and at least one assessment after it.
+* BP rise: a reading within 90 min of the start of dosing with systolic ≥ 40 mmHg above, and/or diastolic
+  ≥ 25 mmHg above, the last pre-dose reading (clinical.md §1.5, S6). Per session and per patient (at least
+  once in the course's first 28 days, the label's denominator).
+* sedation: a MOAA/S ≤ 3 reading after dosing or a recorded sedation event (⚠ clinic definition; the label
+  counts trial-reported sedation); loss of consciousness: MOAA/S 0 (§4.8).
+* dissociation: a CADSS-6 total after dosing above the pre-dose total, or a recorded dissociation event
+  (⚠ clinic definition; the label used full CADSS).
+* adverse events per 100 sessions with an exact (Garwood) Poisson 95 % interval.
+
+De-identification (:func:`deidentified_rows`): HIPAA Safe Harbor (45 CFR 164.514(b)(2)) identifiers are
+removed — names, MRN, contact details, exact dates (shifted per patient by a keyed offset, so intervals
+within a patient are kept), ages over 89 (reported as "90+"); the patient id is replaced by a keyed
+pseudonym; free-text indication is kept only when at least ``MIN_CELL`` courses share it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from kairos.clinical.outcomes import CohortSummary, CourseOutcome, classify_course, cohort_summary
+from kairos.clinical.stats import KaplanMeier, Proportion, wilson_interval
+from kairos.measures import published
+
+#: instruments offered on the dashboard (those with a remission rule in kairos.clinical.rules.outcomes)
+INSTRUMENTS: dict[str, str] = {
+    "madrs": "MADRS",
+    "phq9": "PHQ-9",
+    "qids_sr16": "QIDS-SR16",
+    "hamd17": "HAM-D17",
+}
+BP_WINDOW_MIN = 90  # §1.5: "in the first 1.5 h"
+BP_SBP_RISE = 40  # §1.5 (S6)
+BP_DBP_RISE = 25  # §1.5 (S6)
+BP_PATIENT_DAYS = 28  # §1.5: "at least once in the first 4 weeks"
+SEDATION_MOAAS_MAX = 3  # ⚠ clinic definition (MOAA/S 3 = responds only when name called loudly, §4.8)
+MIN_CELL = 5  # de-identified CSV: indication text shared by fewer courses is replaced by "other"
+DATE_SHIFT_MAX_DAYS = 182
+
+
+class DashboardError(ValueError):
+    """Bad dashboard input; the message names the field and the allowed range."""
+
+
+# --- inputs -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CourseInput:
+    course_id: int
+    patient_id: int
+    clinic_id: int
+    protocol_id: str
+    indication: str
+    start_date: dt.date
+    date_of_birth: dt.date
+    sex: str
+    doses: tuple[dt.datetime, ...] = ()
+    points: tuple[tuple[dt.datetime, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFlags:
+    """Safety findings of one dosing session (computed in the database)."""
+
+    session_id: int
+    course_id: int
+    patient_id: int
+    started_at: dt.datetime
+    bp_assessable: bool  # a pre-dose BP and at least one BP within the window
+    bp_rise: bool
+    sedation: bool
+    loss_of_consciousness: bool
+    dissociation: bool
+    respiratory_depression: bool
+    adverse_events: int
+
+
+# --- outputs ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A count over a denominator with its interval (Wilson for proportions, Garwood for rates)."""
+
+    k: int
+    n: int
+    estimate: float
+    lower: float
+    upper: float
+    unit: str = "%"  # "%" (proportion × 100) or "per 100 sessions"
+
+    @classmethod
+    def from_proportion(cls, p: Proportion) -> Rate:
+        return cls(p.k, p.n, p.estimate * 100, p.lower * 100, p.upper * 100)
+
+    @property
+    def text(self) -> str:
+        u = "%" if self.unit == "%" else ""
+        return f"{self.estimate:.1f}{u} ({self.lower:.1f}–{self.upper:.1f})"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    key: str
+    label: str
+    value: str  # formatted clinic figure
+    detail: str  # k/n, definition notes
+    rate: Rate | None
+    published: tuple[published.PublishedFigure, ...]
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    instrument: str
+    courses: int
+    evaluable: int
+    sessions: int
+    patients: int
+    cohort: CohortSummary
+    outcomes: tuple[tuple[CourseInput, CourseOutcome], ...]
+    efficacy: tuple[MetricRow, ...]
+    safety: tuple[MetricRow, ...]
+    sessions_to_response: tuple[int, ...]
+    flags_by_course: dict[int, list[SessionFlags]] = field(default_factory=dict)
+
+    @property
+    def time_to_relapse(self) -> KaplanMeier | None:
+        return self.cohort.time_to_relapse
+
+    @property
+    def time_to_response(self) -> KaplanMeier | None:
+        return self.cohort.time_to_response
+
+
+def _rate_pct(k: int, n: int) -> Rate | None:
+    return Rate.from_proportion(wilson_interval(k, n)) if n else None
+
+
+def poisson_rate_per_100(events: int, sessions: int, confidence: float = 0.95) -> Rate | None:
+    """Events per 100 sessions with the exact (Garwood 1936) Poisson interval."""
+    if sessions < 1:
+        return None
+    if events < 0:
+        raise DashboardError(f"events: {events} is outside the allowed range [0, inf)")
+    from scipy.stats import chi2
+
+    a = 1 - confidence
+    lo = 0.0 if events == 0 else chi2.ppf(a / 2, 2 * events) / 2
+    hi = chi2.ppf(1 - a / 2, 2 * events + 2) / 2
+    f = 100.0 / sessions
+    return Rate(events, sessions, events * f, float(lo) * f, float(hi) * f, "per 100 sessions")
+
+
+def _median_text(km: KaplanMeier | None, unit: str = "days") -> tuple[str, str]:
+    if km is None:
+        return "—", "no courses with a response"
+    if km.median is None:
+        value = "not reached"
+    else:
+        value = f"{km.median:.0f} {unit}"
+    lo = "—" if km.median_lower is None else f"{km.median_lower:.0f}"
+    hi = "not reached" if km.median_upper is None else f"{km.median_upper:.0f}"
+    return value, f"95 % CI {lo}–{hi}; {km.events} events among {km.n} (Kaplan–Meier, censored at last assessment)"
+
+
+def summarise(
+    courses: Sequence[CourseInput],
+    session_flags: Iterable[SessionFlags],
+    *,
+    instrument: str,
+    protocol_family: str = "",
+) -> Dashboard:
+    """Classify every course on ``instrument`` and aggregate efficacy and safety figures."""
+    if instrument not in INSTRUMENTS:
+        raise DashboardError(f"instrument: {instrument!r} is not one of {', '.join(INSTRUMENTS)}")
+    pairs: list[tuple[CourseInput, CourseOutcome]] = []
+    for c in courses:
+        o = classify_course(c.points, c.doses, instrument=instrument, protocol_id=c.protocol_id or None)
+        pairs.append((c, o))
+    outcomes = [o for _, o in pairs]
+    cohort = cohort_summary(outcomes)
+    # sessions to response: doses given up to and including the response assessment
+    s2r = tuple(
+        sum(1 for d in c.doses if d <= o.response_at) for c, o in pairs if o.response_at is not None
+    )
+    fam = protocol_family
+
+    def pub(metric: str) -> tuple[published.PublishedFigure, ...]:
+        return published.figures_for(metric, fam)
+
+    def prop_row(key: str, p: Proportion | None, detail: str, definition: str = "") -> MetricRow:
+        r = Rate.from_proportion(p) if p is not None else None
+        value = r.text if r else "—"
+        det = f"{r.k} of {r.n} {detail}" if r else f"no {detail}"
+        return MetricRow(key, published.METRICS[key], value, det, r, pub(key), definition)
+
+    ttrel_value, ttrel_detail = _median_text(cohort.time_to_relapse)
+    ttr_value, ttr_detail = _median_text(cohort.time_to_response)
+    eff = (
+        prop_row("response", cohort.response, "evaluable courses", "≥50 % reduction from baseline at any assessment"),
+        prop_row("remission", cohort.remission, "evaluable courses", "remission cut-off at any assessment"),
+        prop_row(
+            "rapid_response",
+            cohort.rapid_response,
+            "courses assessed within 24 h of dose 1",
+            "response at an assessment within 24 h (+ tolerance) of the first dose",
+        ),
+        MetricRow(
+            "time_to_response",
+            "Median time to response",
+            ttr_value,
+            ttr_detail,
+            None,
+            (),
+            "days from dose 1 to the first response",
+        ),
+        MetricRow(
+            "sessions_to_response",
+            published.METRICS["sessions_to_response"],
+            f"{median(s2r):g}" if s2r else "—",
+            f"among {len(s2r)} responders" if s2r else "no responders",
+            None,
+            pub("sessions_to_response"),
+            "dosing sessions up to the first response",
+        ),
+        MetricRow(
+            "median_relapse_days",
+            published.METRICS["median_relapse_days"],
+            ttrel_value,
+            ttrel_detail,
+            None,
+            pub("median_relapse_days"),
+            "days from first response to confirmed loss of response",
+        ),
+    )
+    flags = list(session_flags)
+    by_course: dict[int, list[SessionFlags]] = defaultdict(list)
+    for f in flags:
+        by_course[f.course_id].append(f)
+    first_dose = {c.course_id: (min(c.doses) if c.doses else None) for c in courses}
+    patient_any: dict[str, dict[int, bool]] = defaultdict(dict)
+    for f in flags:
+        fd = first_dose.get(f.course_id)
+        in_window = fd is None or (f.started_at - fd) <= dt.timedelta(days=BP_PATIENT_DAYS)
+        for key in ("sedation", "loss_of_consciousness", "dissociation"):
+            patient_any[key][f.patient_id] = patient_any[key].get(f.patient_id, False) or getattr(f, key)
+        if f.bp_assessable and in_window:
+            patient_any["bp_rise"][f.patient_id] = patient_any["bp_rise"].get(f.patient_id, False) or f.bp_rise
+    bp_sessions = [f for f in flags if f.bp_assessable]
+    n_sessions = len(flags)
+
+    def patient_row(key: str, detail: str, definition: str) -> MetricRow:
+        d = patient_any[key]
+        k, n = sum(d.values()), len(d)
+        r = _rate_pct(k, n)
+        per_session = sum(1 for f in flags if getattr(f, key))
+        extra = f"; {per_session} of {n_sessions} sessions" if n_sessions else ""
+        det = f"{k} of {n} patients {detail}{extra}" if r else "no sessions"
+        return MetricRow(key, published.METRICS[key], r.text if r else "—", det, r, pub(key), definition)
+
+    bp_k = sum(1 for f in bp_sessions if f.bp_rise)
+    bp_rows = patient_row(
+        "bp_rise",
+        f"(at least once in the first {BP_PATIENT_DAYS} days)",
+        f"SBP ≥{BP_SBP_RISE} and/or DBP ≥{BP_DBP_RISE} mmHg above the last pre-dose reading within "
+        f"{BP_WINDOW_MIN} min of dosing",
+    )
+    bp_rows = MetricRow(
+        bp_rows.key,
+        bp_rows.label,
+        bp_rows.value,
+        bp_rows.detail.split(";")[0] + (f"; {bp_k} of {len(bp_sessions)} sessions with BP charted" if bp_sessions else ""),
+        bp_rows.rate,
+        bp_rows.published,
+        bp_rows.definition,
+    )
+    ae_total = sum(f.adverse_events for f in flags)
+    ae_rate = poisson_rate_per_100(ae_total, n_sessions)
+    rd_rate = poisson_rate_per_100(sum(1 for f in flags if f.respiratory_depression), n_sessions)
+    safety = (
+        bp_rows,
+        patient_row("sedation", "(any session)", f"MOAA/S ≤{SEDATION_MOAAS_MAX} after dosing or a sedation event (⚠ clinic definition)"),
+        patient_row("loss_of_consciousness", "(any session)", "MOAA/S 0 after dosing"),
+        patient_row("dissociation", "(any session)", "CADSS-6 total above pre-dose, or a dissociation event (⚠ clinic definition)"),
+        MetricRow(
+            "respiratory_depression",
+            published.METRICS["respiratory_depression"],
+            f"{rd_rate.estimate:.2f} ({rd_rate.lower:.2f}–{rd_rate.upper:.2f})" if rd_rate else "—",
+            f"{rd_rate.k} events in {rd_rate.n} sessions, per 100 sessions" if rd_rate else "no sessions",
+            rd_rate,
+            pub("respiratory_depression"),
+            "recorded respiratory-depression events per 100 sessions (exact Poisson 95 % CI)",
+        ),
+        MetricRow(
+            "adverse_events_per_100",
+            published.METRICS["adverse_events_per_100"],
+            f"{ae_rate.estimate:.1f} ({ae_rate.lower:.1f}–{ae_rate.upper:.1f})" if ae_rate else "—",
+            f"{ae_rate.k} events in {ae_rate.n} sessions" if ae_rate else "no sessions",
+            ae_rate,
+            (),
+            "recorded adverse events per 100 sessions (exact Poisson 95 % CI); no comparable published figure",
+        ),
+    )
+    return Dashboard(
+        instrument=instrument,
+        courses=len(courses),
+        evaluable=cohort.evaluable,
+        sessions=n_sessions,
+        patients=len({c.patient_id for c in courses}),
+        cohort=cohort,
+        outcomes=tuple(pairs),
+        efficacy=eff,
+        safety=safety,
+        sessions_to_response=s2r,
+        flags_by_course=dict(by_course),
+    )
+
+
+# --- Kaplan–Meier curve geometry (server-rendered SVG) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CurveGeometry:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_w: int
+    plot_h: int
+    path: str  # survival step line
+    band: str  # CI polygon
+    censor_marks: tuple[tuple[float, float], ...]
+    x_ticks: tuple[tuple[float, str], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    median_x: float | None
+    median_y: float
+
+
+def nice_step(span: float, target: int = 6) -> float:
+    """A 1-2-5 step giving about ``target`` ticks over ``span``."""
+    if span <= 0:
+        return 1.0
+    raw = span / target
+    mag = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if raw <= m * mag:
+            return float(m * mag)
+    return float(10 * mag)
+
+
+def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> CurveGeometry:
+    """Step-curve SVG geometry for a Kaplan–Meier estimate (survival on y from 0 to 1)."""
+    left, top, right, bottom = 48, 14, 16, 36
+    pw, ph = width - left - right, height - top - bottom
+    t_max = max([r.time for r in km.table] + [1.0])
+    step = nice_step(t_max)
+    x_max = math.ceil(t_max / step) * step
+
+    def x(t: float) -> float:
+        return round(left + pw * t / x_max, 1)
+
+    def y(s: float) -> float:
+        return round(top + ph * (1 - s), 1)
+
+    pts = [(0.0, 1.0, 1.0, 1.0)] + [(r.time, r.survival, r.lower, r.upper) for r in km.table]
+    line = [f"M{x(0)},{y(1)}"]
+    upper: list[str] = [f"{x(0)},{y(1)}"]
+    lower: list[str] = [f"{x(0)},{y(1)}"]
+    prev = pts[0]
+    for t, s, lo, hi in pts[1:]:
+        line.append(f"H{x(t)}V{y(s)}")
+        upper += [f"{x(t)},{y(prev[3])}", f"{x(t)},{y(hi)}"]
+        lower += [f"{x(t)},{y(prev[2])}", f"{x(t)},{y(lo)}"]
+        prev = (t, s, lo, hi)
+    line.append(f"H{x(x_max)}")
+    upper.append(f"{x(x_max)},{y(prev[3])}")
+    lower.append(f"{x(x_max)},{y(prev[2])}")
+    band = " ".join(upper + list(reversed(lower)))
+    marks = tuple((x(r.time), y(r.survival)) for r in km.table if r.censored)
+    xt = tuple((x(k * step), f"{k * step:g}") for k in range(int(round(x_max / step)) + 1))
+    yt = tuple((y(v / 4), f"{v * 25}%") for v in range(5))
+    return CurveGeometry(
+        width, height, left, top, pw, ph, "".join(line), band, marks, xt, yt,
+        x(km.median) if km.median is not None else None, y(0.5),
+    )
+
+
+# --- de-identification --------------------------------------------------------------------------------
+
+
+def _hmac(key: bytes | str, label: str, patient_id: int) -> bytes:
+    k = key.encode() if isinstance(key, str) else key
+    return hmac.new(k, f"kairos-deid:{label}:{int(patient_id)}".encode(), hashlib.sha256).digest()
+
+
+def date_shift_days(patient_id: int, key: bytes | str) -> int:
+    """The patient's keyed date offset in [−DATE_SHIFT_MAX_DAYS, +DATE_SHIFT_MAX_DAYS] days (HMAC-SHA256 of
+    the patient id under the secret key): the same for every date of the patient, unknowable without it."""
+    v = int.from_bytes(_hmac(key, "date-shift", patient_id)[:8], "big")
+    return v % (2 * DATE_SHIFT_MAX_DAYS + 1) - DATE_SHIFT_MAX_DAYS
+
+
+def pseudonym(patient_id: int, key: bytes | str) -> str:
+    """A keyed, stable subject code (no way back to the patient without the key)."""
+    return "S-" + _hmac(key, "subject", patient_id)[:6].hex().upper()
+
+
+def age_text(date_of_birth: dt.date, on: dt.date) -> str:
+    """Age in whole years; ages over 89 are aggregated as "90+" (Safe Harbor)."""
+    age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    return "90+" if age > 89 else str(age)
+
+
+CSV_HEADER = (
+    "subject",
+    "course",
+    "clinic",
+    "protocol",
+    "indication",
+    "sex",
+    "age_at_start",
+    "start_date_shifted",
+    "first_dose_shifted",
+    "sessions",
+    "instrument",
+    "baseline",
+    "latest",
+    "best_reduction_pct",
+    "responded",
+    "days_to_response",
+    "remitted",
+    "rapid_response",
+    "relapsed",
+    "days_response_to_relapse_or_censor",
+    "bp_rise_sessions",
+    "adverse_events",
+)
+
+
+def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
+    """One de-identified row per course (see the module docstring); header first."""
+    clinic_codes: dict[int, str] = {}
+    course_codes: dict[int, str] = {}
+    indication_counts: dict[str, int] = defaultdict(int)
+    for c, _ in dash.outcomes:
+        indication_counts[c.indication.strip().lower()] += 1
+    rows: list[list[str]] = [list(CSV_HEADER)]
+    ordered = sorted(dash.outcomes, key=lambda p: (pseudonym(p[0].patient_id, key), p[0].start_date))
+    for c, o in ordered:
+        shift = dt.timedelta(days=date_shift_days(c.patient_id, key))
+        clinic = clinic_codes.setdefault(c.clinic_id, f"C{len(clinic_codes) + 1}")
+        course = course_codes.setdefault(c.course_id, f"K{len(course_codes) + 1}")
+        ind = c.indication.strip().lower()
+        indication = ind if ind and indication_counts[ind] >= MIN_CELL and len(ind) <= 60 else ("other" if ind else "")
+        flags = dash.flags_by_course.get(c.course_id, [])
+        first = o.first_dose
+
+        def num(v: float | None, nd: int = 1) -> str:
+            return "" if v is None else f"{v:.{nd}f}"
+
+        def flag(v: bool | None) -> str:
+            return "" if v is None else ("1" if v else "0")
+
+        ttrel = o.time_to_relapse
+        rows.append(
+            [
+                pseudonym(c.patient_id, key),
+                course,
+                clinic,
+                c.protocol_id,
+                indication,
+                c.sex,
+                age_text(c.date_of_birth, c.start_date),
+                (c.start_date + shift).isoformat(),
+                (first.date() + shift).isoformat() if first else "",
+                str(len(c.doses)),
+                dash.instrument,
+                num(o.baseline.total if o.baseline else None, 0),
+                num(o.assessments[-1].total if o.assessments else None, 0),
+                num(o.best_reduction_pct),
+                flag(o.responded if o.baseline and o.assessments else None),
+                num(o.time_to_response.days if o.time_to_response and o.time_to_response.event else None),
+                flag(o.remitted if o.baseline and o.assessments else None),
+                flag(o.rapid_response),
+                flag(o.relapsed if o.responded else None),
+                num(ttrel.days if ttrel else None),
+                str(sum(1 for f in flags if f.bp_rise)),
+                str(sum(f.adverse_events for f in flags)),
+            ]
+        )
+    return rows
+
+
+# --- comparison bars (clinic 95 % CI beside the published figures, 0–100 %) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    width: int
+    est: float
+    lo: float
+    hi: float
+    published: tuple[tuple[float, float, str], ...]  # (x from, x to, label)
+
+
+def comparison_bar(row: MetricRow, width: int = 200) -> Bar | None:
+    """Geometry of a small 0–100 % bar: the clinic estimate with its CI and the published figures."""
+    r = row.rate
+    if r is None or r.unit != "%":
+        return None
+    pad = 6
+    span = width - 2 * pad
+
+    def x(v: float) -> float:
+        return round(pad + span * min(max(v, 0.0), 100.0) / 100.0, 1)
+
+    pubs = tuple(
+        (x(p.value), x(p.value_high if p.value_high is not None else p.value), f"{p.label}: {p.display}")
+        for p in row.published
+        if p.unit == "%"
+    )
+    return Bar(width, x(r.estimate), x(r.lower), x(r.upper), pubs)

@@ -1,0 +1,62 @@
+"""Permission-scoped, audited reads of measurement data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.audit.models import Action
+from kairos.audit.services import record
+from kairos.measures.models import MeasureAlert, MeasurementDue, QuestionnaireResponse
+from kairos.patients.selectors import get_patient
+
+
+def scores_patient(user: Any, patient_id: Any) -> Any:
+    """The patient, if ``user`` may view its scores (404 outside the user's clinics, 403 without the
+    permission). Not audited (see :func:`read_scores`)."""
+    return get_patient(user, patient_id, Act.MEASURE_VIEW)
+
+
+def responses_of(patient: Any) -> QuerySet[QuestionnaireResponse]:
+    return QuestionnaireResponse.objects.filter(patient=patient).select_related("score", "entered_by").order_by(
+        "-submitted_at", "-id"
+    )
+
+
+def read_scores(user: Any, patient_id: Any, *, purpose: str = "scores", limit: int = 500) -> tuple[Any, list[QuestionnaireResponse]]:
+    """The patient and its scored responses, newest first: an audited PHI read (exactly once)."""
+    patient = scores_patient(user, patient_id)
+    rows = list(responses_of(patient)[:limit])
+    record(Action.READ, actor=user, patient=patient, object_type="measures.score", summary=f"{purpose} viewed ({len(rows)})")
+    return patient, rows
+
+
+def dues_of(patient: Any) -> QuerySet[MeasurementDue]:
+    return MeasurementDue.objects.filter(patient=patient).order_by("due_at", "id")
+
+
+def board_alerts(user: Any, *, include_acknowledged: bool = False, limit: int = 200) -> list[MeasureAlert]:
+    """Alerts of the clinics where the user may view the board; open ones first. Audited once per clinic."""
+    clinic_ids = policies.clinic_ids_for(user, Act.ALERT_VIEW)
+    if not clinic_ids:
+        raise PermissionDenied("your role may not view the alert board")
+    qs = MeasureAlert.objects.filter(clinic_id__in=clinic_ids).select_related(
+        "patient", "clinic", "acknowledged_by", "response"
+    )
+    if not include_acknowledged:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    alerts = list(qs.order_by("acknowledged_at", "-created_at", "-id")[:limit])
+    for clinic_id in sorted({a.clinic_id for a in alerts}):
+        record(Action.READ, actor=user, clinic=clinic_id, object_type="measures.alert_board",
+               summary=f"alert board ({sum(a.clinic_id == clinic_id for a in alerts)} shown)")
+    return alerts
+
+
+def overdue(dues: list[MeasurementDue]) -> list[MeasurementDue]:
+    now = timezone.now()
+    return [d for d in dues if d.is_overdue(now)]
