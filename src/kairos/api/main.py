@@ -52,6 +52,9 @@ def _register_routers() -> None:
     from kairos.courses.api import router as courses_router
 
     api.add_router("/courses", courses_router)
+    from kairos.dosing.api import router as sessions_router
+
+    api.add_router("/sessions", sessions_router)
 
     from kairos.measures.api import fhir_router, scores_router
 

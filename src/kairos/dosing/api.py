@@ -1,0 +1,89 @@
+"""Dosing-session API: list, whole structured record, REMS form fields. Scoped like the pages; reads audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.audit.models import Action
+from kairos.audit.services import record
+from kairos.dosing import selectors
+from kairos.dosing.models import Drug, SessionStatus
+
+router = Router(tags=["sessions"])
+
+
+class SessionFilter(Schema):
+    patient: int | None = None
+    drug: Drug | None = None
+    status: SessionStatus | None = None
+    date: dt.date | None = None
+    limit: int = 100
+
+
+class SessionOut(Schema):
+    id: int
+    patient_id: int
+    clinic_id: int
+    protocol_id: str
+    drug: str
+    route: str
+    status: str
+    scheduled_for: dt.datetime
+    version: int
+
+
+class SessionPage(Schema):
+    count: int
+    results: list[SessionOut]
+
+
+@router.get("", response=SessionPage, summary="Dosing sessions of your clinics")
+def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> dict[str, Any]:
+    if not policies.any_clinic(request.user, Act.SESSION_VIEW):
+        raise PermissionDenied("your role may not session.view")
+    qs = selectors.visible_sessions(request.user)
+    if filters.patient is not None:
+        qs = qs.filter(patient_id=filters.patient)
+    if filters.drug:
+        qs = qs.filter(drug=filters.drug)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    sessions = list(qs.order_by("-scheduled_for", "-pk")[: max(1, min(filters.limit, 500))])
+    if filters.date is not None:
+        sessions = [s for s in sessions if selectors.local_date(s, s.scheduled_for) == filters.date]
+    for clinic_id in sorted({s.clinic_id for s in sessions}):
+        record(
+            Action.READ,
+            actor=request.user,
+            clinic=clinic_id,
+            object_type="dosing.sessions",
+            summary=f"API session list ({sum(s.clinic_id == clinic_id for s in sessions)} shown)",
+        )
+    return {"count": len(sessions), "results": sessions}
+
+
+@router.get("/{session_id}", summary="One session's whole structured record (an audited read)")
+def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = selectors.read_session(request.user, session_id, purpose="API session record")
+    return selectors.session_record(session)
+
+
+@router.get("/{session_id}/rems-form", summary="REMS Patient Monitoring Form fields (esketamine sessions)")
+def get_rems_form(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = selectors.read_session(request.user, session_id, purpose="API REMS form")
+    if not session.is_esketamine:
+        from django.http import Http404
+
+        raise Http404("no REMS form: not an esketamine session")
+    form = selectors.build_rems_form(session)
+    data = form.to_dict()
+    data["tracking"] = selectors.rems_form_summary(session, timezone.now())
+    return data
