@@ -11,6 +11,9 @@ urlpatterns = [
     path("audit/", include("kairos.audit.urls")),
     path("access/", include("kairos.access.urls")),
     path("api/v1/", api.urls),
+    path("measures/dashboard/", include("kairos.measures.dashboard_urls")),
     path("sessions/", include("kairos.dosing.urls")),
+    path("", include("kairos.measures.urls")),
     path("", include("kairos.courses.urls")),
+    path("intake/", include("kairos.intake.urls")),
 ]
