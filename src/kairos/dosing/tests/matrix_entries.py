@@ -1,0 +1,95 @@
+"""Permission-matrix entries for the dosing app (collected by kairos.access.tests.matrix)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kairos.access.tests.matrix import CLINICAL_READERS, FOREIGN, Entry, World
+
+CHARTERS = frozenset({"prescriber", "nurse"})
+INTEGRATION_READERS = frozenset({"therapist", "prescriber", "auditor"})
+VITALS = {"sbp": "124", "dbp": "78", "heart_rate": "72", "spo2": "98", "resp_rate": "14"}
+
+
+def _sessions(w: World) -> dict[str, Any]:
+    def make() -> dict[str, Any]:
+        from django.utils import timezone
+
+        from kairos.dosing import services
+
+        t0 = timezone.now() - dt.timedelta(hours=1)
+        org = w.org
+        esk = services.create_session(
+            org.nurse, w.patient, protocol_id="esketamine-trd", scheduled_for=t0, responsible=org.prescriber
+        )
+        iv = services.create_session(
+            org.nurse, w.patient, protocol_id="iv-racemic", scheduled_for=t0, responsible=org.prescriber
+        )
+        services.check_in(
+            org.nurse,
+            iv,
+            prescriber_on_site=org.prescriber,
+            pulse_oximeter_on_site=True,
+            ride_home_confirmed=True,
+            no_driving_acknowledged=True,
+            vitals=VITALS,
+            weight_kg="80",
+            at=t0,
+        )
+        event = services.record_adverse_event(
+            org.nurse, iv, event_type="nausea_vomiting", description="nausea", onset_at=t0, severity="mild"
+        )
+        fresh = services.create_session(
+            org.nurse,
+            w.patient,
+            protocol_id="iv-racemic",
+            scheduled_for=t0 + dt.timedelta(minutes=1),
+            responsible=org.prescriber,
+        )
+        return {"esk": esk, "iv": iv, "event": event, "fresh": fresh}
+
+    return w.once("dosing", make)
+
+
+def _esk(w: World) -> dict[str, Any]:
+    return {"session_id": _sessions(w)["esk"].pk}
+
+
+def _iv(w: World) -> dict[str, Any]:
+    return {"session_id": _sessions(w)["iv"].pk}
+
+
+CHECK_IN = {
+    "prescriber_on_site": "",
+    "pulse_oximeter_on_site": "on",
+    "ride_home_confirmed": "on",
+    "no_driving_acknowledged": "on",
+    "weight_kg": "80",
+    **VITALS,
+}
+
+ENTRIES = [
+    Entry("dosing:list", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
+    Entry("dosing:rems_list", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
+    Entry("dosing:detail", allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("dosing:flowsheet", allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("dosing:add_reading", method="POST", allowed=CHARTERS, kwargs=_iv, data=lambda w: VITALS),
+    Entry("dosing:rems_form", allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry("dosing:integration", allowed=INTEGRATION_READERS, kwargs=_iv),
+    Entry(
+        "dosing:safety_report",
+        allowed=CLINICAL_READERS,
+        kwargs=lambda w: {"session_id": _sessions(w)["iv"].pk, "event_id": _sessions(w)["event"].pk},
+    ),
+    Entry(
+        "dosing:action",
+        method="POST",
+        allowed=CHARTERS,
+        kwargs=lambda w: {"session_id": _sessions(w)["fresh"].pk, "action": "check_in"},
+        data=lambda w: CHECK_IN,
+    ),
+    Entry("GET /api/v1/sessions", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
+    Entry("GET /api/v1/sessions/{session_id}", allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("GET /api/v1/sessions/{session_id}/rems-form", allowed=CLINICAL_READERS, kwargs=_esk),
+]
