@@ -231,3 +231,16 @@ def test_clinic_settings_audited_and_admin_only(org):
     assert org.north.rems_certification_id == "R-1"
     ev = AuditEvent.objects.filter(object_type="accounts.clinic", action="update").latest("seq")
     assert ev.new["rems_certification_id"] == "R-1"
+
+
+def test_demo_loaders_idempotent(db, settings):
+    settings.DEMO_LOGINS = True
+    from kairos.web.demo import load_demo
+
+    load_demo()
+    n_courses, n_appts = Course.objects.count(), Appointment.objects.count()
+    load_demo()
+    assert Course.objects.count() == n_courses >= 4
+    assert Appointment.objects.count() == n_appts
+    statuses = set(Course.objects.values_list("status", flat=True))
+    assert {"planned", "active", "maintenance"} <= statuses
