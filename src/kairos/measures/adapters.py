@@ -33,7 +33,9 @@ FloatArray = NDArray[np.float64]
 
 BAND_LABEL = "population band (model), clinician-only"
 DISCLAIMER = _resp.DISCLAIMER
-SOURCE = "kairos.pharmacology.response (calibrated to published trial targets; docs/pharmacology-validation.md)"
+SOURCE = (
+    "kairos.pharmacology.response (calibrated to published trial targets; docs/pharmacology-validation.md)"
+)
 QUANTILES = (10.0, 50.0, 90.0)
 ARM: _resp.Arm = "open_label"  # clinic practice is open-label treatment
 _MAX_BAND_DOSES = 40  # the band covers at most this many sessions (the latest ones are the relevant ones)
@@ -150,9 +152,7 @@ def _band_fractions(
     events: tuple[DoseEvent, ...], horizon_min: float, step_min: float, weight_kg: float, n: int, seed: int
 ) -> tuple[FloatArray, FloatArray]:
     ro = np.arange(0.0, horizon_min + step_min / 2, step_min)
-    baseline, score = virtual_cohort(
-        events, ro, n=n, seed=seed, weight_kg=weight_kg, visit_noise=False
-    )
+    baseline, score = virtual_cohort(events, ro, n=n, seed=seed, weight_kg=weight_kg, visit_noise=False)
     frac = score / baseline[:, None]
     return ro, np.percentile(frac, QUANTILES, axis=0)
 

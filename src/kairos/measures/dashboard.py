@@ -181,7 +181,10 @@ def _median_text(km: KaplanMeier | None, unit: str = "days") -> tuple[str, str]:
         value = f"{km.median:.0f} {unit}"
     lo = "—" if km.median_lower is None else f"{km.median_lower:.0f}"
     hi = "not reached" if km.median_upper is None else f"{km.median_upper:.0f}"
-    return value, f"95 % CI {lo}–{hi}; {km.events} events among {km.n} (Kaplan–Meier, censored at last assessment)"
+    return (
+        value,
+        f"95 % CI {lo}–{hi}; {km.events} events among {km.n} (Kaplan–Meier, censored at last assessment)",
+    )
 
 
 def summarise(
@@ -201,9 +204,7 @@ def summarise(
     outcomes = [o for _, o in pairs]
     cohort = cohort_summary(outcomes)
     # sessions to response: doses given up to and including the response assessment
-    s2r = tuple(
-        sum(1 for d in c.doses if d <= o.response_at) for c, o in pairs if o.response_at is not None
-    )
+    s2r = tuple(sum(1 for d in c.doses if d <= o.response_at) for c, o in pairs if o.response_at is not None)
     fam = protocol_family
 
     def pub(metric: str) -> tuple[published.PublishedFigure, ...]:
@@ -218,7 +219,12 @@ def summarise(
     ttrel_value, ttrel_detail = _median_text(cohort.time_to_relapse)
     ttr_value, ttr_detail = _median_text(cohort.time_to_response)
     eff = (
-        prop_row("response", cohort.response, "evaluable courses", "≥50 % reduction from baseline at any assessment"),
+        prop_row(
+            "response",
+            cohort.response,
+            "evaluable courses",
+            "≥50 % reduction from baseline at any assessment",
+        ),
         prop_row("remission", cohort.remission, "evaluable courses", "remission cut-off at any assessment"),
         prop_row(
             "rapid_response",
@@ -266,7 +272,9 @@ def summarise(
         for key in ("sedation", "loss_of_consciousness", "dissociation"):
             patient_any[key][f.patient_id] = patient_any[key].get(f.patient_id, False) or getattr(f, key)
         if f.bp_assessable and in_window:
-            patient_any["bp_rise"][f.patient_id] = patient_any["bp_rise"].get(f.patient_id, False) or f.bp_rise
+            patient_any["bp_rise"][f.patient_id] = (
+                patient_any["bp_rise"].get(f.patient_id, False) or f.bp_rise
+            )
     bp_sessions = [f for f in flags if f.bp_assessable]
     n_sessions = len(flags)
 
@@ -290,7 +298,8 @@ def summarise(
         bp_rows.key,
         bp_rows.label,
         bp_rows.value,
-        bp_rows.detail.split(";")[0] + (f"; {bp_k} of {len(bp_sessions)} sessions with BP charted" if bp_sessions else ""),
+        bp_rows.detail.split(";")[0]
+        + (f"; {bp_k} of {len(bp_sessions)} sessions with BP charted" if bp_sessions else ""),
         bp_rows.rate,
         bp_rows.published,
         bp_rows.definition,
@@ -300,9 +309,17 @@ def summarise(
     rd_rate = poisson_rate_per_100(sum(1 for f in flags if f.respiratory_depression), n_sessions)
     safety = (
         bp_rows,
-        patient_row("sedation", "(any session)", f"MOAA/S ≤{SEDATION_MOAAS_MAX} after dosing or a sedation event (⚠ clinic definition)"),
+        patient_row(
+            "sedation",
+            "(any session)",
+            f"MOAA/S ≤{SEDATION_MOAAS_MAX} after dosing or a sedation event (⚠ clinic definition)",
+        ),
         patient_row("loss_of_consciousness", "(any session)", "MOAA/S 0 after dosing"),
-        patient_row("dissociation", "(any session)", "CADSS-6 total above pre-dose, or a dissociation event (⚠ clinic definition)"),
+        patient_row(
+            "dissociation",
+            "(any session)",
+            "CADSS-6 total above pre-dose, or a dissociation event (⚠ clinic definition)",
+        ),
         MetricRow(
             "respiratory_depression",
             published.METRICS["respiratory_depression"],
@@ -401,8 +418,19 @@ def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> Curv
     xt = tuple((x(k * step), f"{k * step:g}") for k in range(int(round(x_max / step)) + 1))
     yt = tuple((y(v / 4), f"{v * 25}%") for v in range(5))
     return CurveGeometry(
-        width, height, left, top, pw, ph, "".join(line), band, marks, xt, yt,
-        x(km.median) if km.median is not None else None, y(0.5),
+        width,
+        height,
+        left,
+        top,
+        pw,
+        ph,
+        "".join(line),
+        band,
+        marks,
+        xt,
+        yt,
+        x(km.median) if km.median is not None else None,
+        y(0.5),
     )
 
 
@@ -472,7 +500,9 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
         clinic = clinic_codes.setdefault(c.clinic_id, f"C{len(clinic_codes) + 1}")
         course = course_codes.setdefault(c.course_id, f"K{len(course_codes) + 1}")
         ind = c.indication.strip().lower()
-        indication = ind if ind and indication_counts[ind] >= MIN_CELL and len(ind) <= 60 else ("other" if ind else "")
+        indication = (
+            ind if ind and indication_counts[ind] >= MIN_CELL and len(ind) <= 60 else ("other" if ind else "")
+        )
         flags = dash.flags_by_course.get(c.course_id, [])
         first = o.first_dose
 

@@ -24,7 +24,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -38,6 +48,7 @@ from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.audit.views import safe_cell
 from kairos.clinical.protocols import PROTOCOL_IDS
+from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
 from kairos.courses.models import Course
 from kairos.dosing.models import AdverseEvent, DosingSession, EventType, Reading
 from kairos.measures import dashboard as dash
@@ -59,7 +70,9 @@ def scope(user: Any) -> tuple[list[int], bool]:
 
 
 class DashboardFilterForm(forms.Form):
-    date_from = forms.DateField(required=False, label="Courses started from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="Courses started from", widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
     clinic = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Clinic")
     protocol = forms.ChoiceField(required=False, label="Protocol")
@@ -67,7 +80,13 @@ class DashboardFilterForm(forms.Form):
     clinician = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Prescriber")
     instrument = forms.ChoiceField(required=False, label="Outcome instrument")
 
-    def __init__(self, *args: Any, clinics: list[tuple[int, str]], clinicians: list[tuple[int, str]] | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clinics: list[tuple[int, str]],
+        clinicians: list[tuple[int, str]] | None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clinic"].choices = [("", "All my clinics"), *clinics]  # type: ignore[attr-defined]
         self.fields["protocol"].choices = [("", "All protocols"), *((p, p) for p in PROTOCOL_IDS)]  # type: ignore[attr-defined]
@@ -167,28 +186,85 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
     courses_qs = course_queryset(f)
     rows = list(
         courses_qs.values_list(
-            "pk", "patient_id", "clinic_id", "protocol_id", "indication", "start_date",
-            "patient__date_of_birth", "patient__sex",
+            "pk",
+            "patient_id",
+            "clinic_id",
+            "protocol_id",
+            "indication",
+            "start_date",
+            "patient__date_of_birth",
+            "patient__sex",
         )
     )
     instruments = SERIES.get(f.instrument, (f.instrument,))
+    selected = {r[0] for r in rows}
+    # unlinked responses (entered without a due item) belong to the patient's latest selected course that
+    # had started, less the baseline window, by the time of the response
+    by_patient: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for pk, pid, _clinic, _protocol, _indication, start, _dob, _sex in rows:
+        by_patient[pid].append((start, pk))
+    for v in by_patient.values():
+        v.sort()
+    lead = dt.timedelta(days=OUTCOME_RULES.num("baseline.max_age_days"))
     points: dict[int, list[tuple[dt.datetime, float]]] = defaultdict(list)
-    for course_id, at, total in (
+    for pid, course_id, at, total in (
         Score.objects.filter(
-            response__course__in=courses_qs, response__instrument_id__in=instruments, total__isnull=False
+            response__patient__in=courses_qs.values("patient_id"),
+            response__instrument_id__in=instruments,
+            total__isnull=False,
         )
         .order_by()
-        .values_list("response__course_id", "response__submitted_at", "total")
+        .values_list("response__patient_id", "response__course_id", "response__submitted_at", "total")
         .iterator(chunk_size=20_000)
     ):
-        points[course_id].append((at, float(total)))
+        if course_id is None:
+            day = at.date()
+            owner = [cid for start, cid in by_patient.get(pid, ()) if start - lead <= day]
+            if not owner:
+                continue
+            course_id = owner[-1]
+        elif course_id not in selected:
+            continue
+        points[course_id].append((at, float(total or 0)))
     doses: dict[int, list[dt.datetime]] = defaultdict(list)
     flags: list[dash.SessionFlags] = []
-    for (sid, cid, pid, at, pre_sbp, pre_dbp, w_sbp, w_dbp, min_moaas, pre_cadss, max_cadss,
-         ae_sed, ae_diss, ae_resp, ae_n) in session_flags_queryset(courses_qs).values_list(
-        "pk", "course_id", "patient_id", "dosing_started_at", "pre_sbp", "pre_dbp", "win_sbp", "win_dbp",
-        "min_moaas", "pre_cadss", "max_cadss", "ae_sedation", "ae_dissociation", "ae_resp", "ae_count",
-    ).iterator(chunk_size=20_000):
+    for (
+        sid,
+        cid,
+        pid,
+        at,
+        pre_sbp,
+        pre_dbp,
+        w_sbp,
+        w_dbp,
+        min_moaas,
+        pre_cadss,
+        max_cadss,
+        ae_sed,
+        ae_diss,
+        ae_resp,
+        ae_n,
+    ) in (
+        session_flags_queryset(courses_qs)
+        .values_list(  # type: ignore[misc]
+            "pk",
+            "course_id",
+            "patient_id",
+            "dosing_started_at",
+            "pre_sbp",
+            "pre_dbp",
+            "win_sbp",
+            "win_dbp",
+            "min_moaas",
+            "pre_cadss",
+            "max_cadss",
+            "ae_sedation",
+            "ae_dissociation",
+            "ae_resp",
+            "ae_count",
+        )
+        .iterator(chunk_size=20_000)
+    ):
         doses[cid].append(at)
         bp_ok = pre_sbp is not None and (w_sbp is not None or w_dbp is not None)
         rise = bp_ok and (
@@ -212,9 +288,16 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
         )
     courses = [
         dash.CourseInput(
-            course_id=pk, patient_id=pid, clinic_id=clinic, protocol_id=protocol, indication=indication,
-            start_date=start, date_of_birth=dob, sex=sex,
-            doses=tuple(sorted(doses.get(pk, ()))), points=tuple(sorted(points.get(pk, ()))),
+            course_id=pk,
+            patient_id=pid,
+            clinic_id=clinic,
+            protocol_id=protocol,
+            indication=indication,
+            start_date=start,
+            date_of_birth=dob,
+            sex=sex,
+            doses=tuple(sorted(doses.get(pk, ()))),
+            points=tuple(sorted(points.get(pk, ()))),
         )
         for pk, pid, clinic, protocol, indication, start, dob, sex in rows
     ]
@@ -223,7 +306,9 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
 
 def build(f: Filters) -> dash.Dashboard:
     courses, flags = load(f)
-    return dash.summarise(courses, flags, instrument=f.instrument, protocol_family=published.protocol_family(f.protocol))
+    return dash.summarise(
+        courses, flags, instrument=f.instrument, protocol_family=published.protocol_family(f.protocol)
+    )
 
 
 def deid_key() -> bytes:
@@ -246,7 +331,9 @@ def _form(request: HttpRequest) -> tuple[DashboardFilterForm, list[int], bool]:
             (u.pk, u.get_full_name() or u.username)
             for u in User.objects.filter(
                 memberships__clinic_id__in=clinic_ids, memberships__role="prescriber"
-            ).distinct().order_by("last_name", "username")
+            )
+            .distinct()
+            .order_by("last_name", "username")
         ]
     data: Any = request.GET
     if not data:
@@ -272,7 +359,7 @@ def _filters(form: DashboardFilterForm, clinic_ids: list[int]) -> Filters:
 
 
 def _errors(form: DashboardFilterForm) -> str:
-    return "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+    return "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
 
 
 @login_required
@@ -316,7 +403,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     form, clinic_ids, _ = _form(request)
     if not form.is_valid():
-        return HttpResponse("invalid filter: " + _errors(form), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "invalid filter: " + _errors(form), status=400, content_type="text/plain; charset=utf-8"
+        )
     f = _filters(form, clinic_ids)
     d = build(f)
     rows = dash.deidentified_rows(d, deid_key())

@@ -164,7 +164,11 @@ def _x_ticks(t0: dt.datetime, t1: dt.datetime, x: Any) -> list[tuple[float, str]
     while d <= t1.date():
         at = dt.datetime.combine(d, dt.time(0), tzinfo=t0.tzinfo)
         ticks.append((x(at), d.strftime("%d %b") if step < 30 else d.strftime("%b %Y")))
-        d = d + dt.timedelta(days=step) if step < 30 else dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        d = (
+            d + dt.timedelta(days=step)
+            if step < 30
+            else dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        )
     return ticks
 
 
@@ -177,7 +181,9 @@ def _badges(o: CourseOutcome, sessions_done: int, acute: int | None) -> list[Bad
     if o.in_remission:
         out.append(Badge("Remitter", "badge-ok", f"latest assessment meets {o.remission_rule}"))
     elif o.remitted and o.remission_at:
-        out.append(Badge("Remitted earlier", "badge-info", f"met {o.remission_rule} on {o.remission_at:%Y-%m-%d}"))
+        out.append(
+            Badge("Remitted earlier", "badge-info", f"met {o.remission_rule} on {o.remission_at:%Y-%m-%d}")
+        )
     if o.responded and not o.relapsed and o.response_at:
         out.append(Badge("Responder", "badge-ok", f"≥50 % reduction first on {o.response_at:%Y-%m-%d}"))
     if not o.responded and o.assessments and acute is not None and sessions_done >= acute:
@@ -231,7 +237,9 @@ def build_trajectories(
         course = next((c for c in courses if c.course_id == cid), None)
     elif courses:
         course = max(courses, key=lambda c: (c.start_date, c.course_id))
-    course_sessions = [s for s in dosed if course is None or s.course_id == course.course_id] if course else dosed
+    course_sessions = (
+        [s for s in dosed if course is None or s.course_id == course.course_id] if course else dosed
+    )
     doses = [s.at for s in course_sessions]
     protocol_id = course.protocol_id if course else ""
     acute: int | None = None
@@ -322,7 +330,11 @@ def _one(
     t.path = "M" + " L".join(f"{x(at)},{y(v)}" for at, v in points) if points else ""
     t.points = [Mark(x(at), y(v), f"{at:%Y-%m-%d %H:%M}: {v:g}") for at, v in points]
     t.doses = [
-        Mark(x(s.at), float(t.plot_bottom), f"Session {i + 1}: {s.at:%Y-%m-%d}" + (f", {s.dose_mg:g} mg" if s.dose_mg else ""))
+        Mark(
+            x(s.at),
+            float(t.plot_bottom),
+            f"Session {i + 1}: {s.at:%Y-%m-%d}" + (f", {s.dose_mg:g} mg" if s.dose_mg else ""),
+        )
         for i, s in enumerate(sessions)
     ]
     base = outcome.baseline.total if outcome and outcome.baseline else None
@@ -336,7 +348,13 @@ def _one(
     cats = {a.at: a for a in outcome.assessments} if outcome else {}
     for at, v in points:
         a = cats.get(at)
-        cat = a.category if a else ("baseline" if outcome and outcome.baseline and outcome.baseline.at == at else "before dose 1")
+        cat = (
+            a.category
+            if a
+            else (
+                "baseline" if outcome and outcome.baseline and outcome.baseline.at == at else "before dose 1"
+            )
+        )
         t.table.append(TableRow(at, v, a.reduction_pct if a else None, cat, sum(1 for d in doses if d <= at)))
     # population band
     if band and doses and base is not None and base > 0:
@@ -387,7 +405,7 @@ def chart_rows(patient: Any) -> tuple[list[ScoreRow], list[SessionRow], list[Cou
     from kairos.measures.models import Score
 
     scores = [
-        ScoreRow(inst, float(total), at, course_id, rid)
+        ScoreRow(inst, float(total or 0), at, course_id, rid)
         for inst, total, at, course_id, rid in Score.objects.filter(
             response__patient=patient, total__isnull=False
         )
@@ -409,8 +427,12 @@ def chart_rows(patient: Any) -> tuple[list[ScoreRow], list[SessionRow], list[Cou
             "order__weight_kg",
         )
     ):
+        if at is None:  # excluded by the filter; keeps the type checker honest
+            continue
         duration = float(inf_min) if inf_min is not None else (40.0 if route == "iv" else 0.0)
-        sessions.append(SessionRow(at, course_id, drug, route, float(mg) if mg is not None else None, duration))
+        sessions.append(
+            SessionRow(at, course_id, drug, route, float(mg) if mg is not None else None, duration)
+        )
         if kg is not None:
             weight = float(kg)
     courses = [
