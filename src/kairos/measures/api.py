@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from kairos.measures import selectors, services
 from kairos.patients.selectors import get_patient
@@ -71,11 +71,14 @@ def _invalid(field: str, msg: str) -> ValidationError:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/fhir+json": {"schema": {"type": "object"}}, "application/json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/fhir+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
         }
     },
 )
-def import_questionnaire_response(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def import_questionnaire_response(request: HttpRequest) -> Status:
     try:
         resource = json.loads(request.body or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -83,32 +86,44 @@ def import_questionnaire_response(request: HttpRequest) -> tuple[int, dict[str, 
     if not isinstance(resource, dict):
         raise _invalid("body", "body must be a FHIR QuestionnaireResponse JSON object")
     if resource.get("resourceType") != "QuestionnaireResponse":
-        raise _invalid("resourceType", f"resourceType must be 'QuestionnaireResponse' (got {resource.get('resourceType')!r})")
+        raise _invalid(
+            "resourceType",
+            f"resourceType must be 'QuestionnaireResponse' (got {resource.get('resourceType')!r})",
+        )
     subject = resource.get("subject")
     ref = subject.get("reference") if isinstance(subject, dict) else None
     m = _SUBJECT.match(str(ref or ""))
     if m is None:
-        raise _invalid("subject", f"subject.reference must be 'Patient/<id>' of a patient of your clinic (got {ref!r})")
+        raise _invalid(
+            "subject", f"subject.reference must be 'Patient/<id>' of a patient of your clinic (got {ref!r})"
+        )
     from kairos.access.policies import Act
 
     patient = get_patient(request.user, m.group(1), Act.MEASURE_ENTER)
     rec = services.import_fhir(request.user, patient, resource)
     s = rec.score
-    return 201, {
-        "id": rec.response.pk,
-        "patient_id": patient.pk,
-        "instrument": rec.response.instrument_id,
-        "instrument_version": rec.response.instrument_version,
-        "scorer_version": s.scorer_version,
-        "total": s.total,
-        "severity": s.severity or None,
-        "flags": s.flags,
-        "alerts": s.alerts,
-        "warnings": rec.warnings,
-    }
+    return Status(
+        201,
+        {
+            "id": rec.response.pk,
+            "patient_id": patient.pk,
+            "instrument": rec.response.instrument_id,
+            "instrument_version": rec.response.instrument_version,
+            "scorer_version": s.scorer_version,
+            "total": s.total,
+            "severity": s.severity or None,
+            "flags": s.flags,
+            "alerts": s.alerts,
+            "warnings": rec.warnings,
+        },
+    )
 
 
-@scores_router.get("/{patient_id}/scores", response=list[ScoreOut], summary="A patient's scores, newest first (an audited read)")
+@scores_router.get(
+    "/{patient_id}/scores",
+    response=list[ScoreOut],
+    summary="A patient's scores, newest first (an audited read)",
+)
 def patient_scores(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     _, rows = selectors.read_scores(request.user, patient_id, purpose="API scores")
     return [

@@ -60,7 +60,9 @@ RULES: RuleSet = RuleSet.of(
             P,
             "Outcome instruments for depression.",
         ),
-        Param("indication.anxiety", ("gad7",), "instrument ids", "clinical.md §4.1, §4.4 (GAD-7)", C, "Anxiety."),
+        Param(
+            "indication.anxiety", ("gad7",), "instrument ids", "clinical.md §4.1, §4.4 (GAD-7)", C, "Anxiety."
+        ),
         Param("indication.ptsd", ("pcl5",), "instrument ids", "clinical.md §4.1 (PCL-5)", C, "PTSD."),
         _days(
             "baseline.window_days",
@@ -228,7 +230,13 @@ CHECKS: tuple[SafetyCheck, ...] = (
         "Urinalysis if any symptom is positive; new haematuria or pain: hold dosing, consider urology (§5.1 ⚠)",
         every_maintenance_visit_key="safety.bladder_sx.every_maintenance_visit",
     ),
-    SafetyCheck("icsi", "ICSI (bladder)", "icsi", "Structured bladder score (§5.1 ⚠)", interval_key="safety.icsi.interval_days"),
+    SafetyCheck(
+        "icsi",
+        "ICSI (bladder)",
+        "icsi",
+        "Structured bladder score (§5.1 ⚠)",
+        interval_key="safety.icsi.interval_days",
+    ),
     SafetyCheck(
         "liver_tests",
         "Liver tests (ALT, AST, ALP, GGT, bilirubin)",
@@ -243,8 +251,20 @@ CHECKS: tuple[SafetyCheck, ...] = (
         "Memory-complaint question; optional MoCA (licensing/training needed) (§5.3 ⚠)",
         interval_key="safety.cognition_check.interval_days",
     ),
-    SafetyCheck("dast10", "DAST-10 (misuse screen)", "dast10", "Substance-use screen (§5.4 ⚠)", interval_key="safety.dast10.interval_days"),
-    SafetyCheck("audit_c", "AUDIT-C (alcohol)", "audit_c", "Alcohol screen (§5.4 ⚠)", interval_key="safety.audit_c.interval_days"),
+    SafetyCheck(
+        "dast10",
+        "DAST-10 (misuse screen)",
+        "dast10",
+        "Substance-use screen (§5.4 ⚠)",
+        interval_key="safety.dast10.interval_days",
+    ),
+    SafetyCheck(
+        "audit_c",
+        "AUDIT-C (alcohol)",
+        "audit_c",
+        "Alcohol screen (§5.4 ⚠)",
+        interval_key="safety.audit_c.interval_days",
+    ),
     SafetyCheck(
         "urine_drug_screen",
         "Urine drug screen",
@@ -317,7 +337,9 @@ def recall_hours(instrument_id: str) -> float | None:
     return get_instrument(instrument_id).recall.hours
 
 
-def instruments_for(indications: Iterable[str], rules: RuleSet = RULES, extra: Iterable[str] = ()) -> list[str]:
+def instruments_for(
+    indications: Iterable[str], rules: RuleSet = RULES, extra: Iterable[str] = ()
+) -> list[str]:
     out: list[str] = []
     for ind in indications:
         if ind not in INDICATIONS:
@@ -353,7 +375,9 @@ class _Placer:
         inst = due.instrument_id
         clash = self.conflict(inst, due.due_at)
         if clash is not None and inst in self.allow_overlap:
-            due = _replace(due, overlap_flagged=True, reason=due.reason + " (inside the recall period: flagged)")
+            due = _replace(
+                due, overlap_flagged=True, reason=due.reason + " (inside the recall period: flagged)"
+            )
         elif clash is not None and shift:
             hours = recall_hours(inst)
             assert hours is not None
@@ -404,7 +428,10 @@ def generate_plan(request: PlanRequest, rules: RuleSet = RULES) -> list[PlannedD
         raise PlanError("horizon_end: must not be before the first dosing session")
     day = dt.timedelta(days=1)
     hour = dt.timedelta(hours=1)
-    src = lambda key: rules.param(key).source  # noqa: E731
+
+    def src(key: str) -> str:
+        return rules.param(key).source
+
     induction = [s for s in sessions if s.phase not in MAINTENANCE_PHASES]
     maintenance = [s for s in sessions if s.phase in MAINTENANCE_PHASES]
 
@@ -416,7 +443,16 @@ def generate_plan(request: PlanRequest, rules: RuleSet = RULES) -> list[PlannedD
             (
                 first,
                 0,
-                PlannedDue(inst, BASELINE, first, first - bw, first, "baseline before the first dose", src("baseline.window_days"), sessions[0].number),
+                PlannedDue(
+                    inst,
+                    BASELINE,
+                    first,
+                    first - bw,
+                    first,
+                    "baseline before the first dose",
+                    src("baseline.window_days"),
+                    sessions[0].number,
+                ),
                 False,
             )
         )
@@ -424,20 +460,61 @@ def generate_plan(request: PlanRequest, rules: RuleSet = RULES) -> list[PlannedD
         at = first + hour * rules.num("rapid_24h.after_hours")
         w = hour * rules.num("rapid_24h.window_hours")
         cands.append(
-            (at, 1, PlannedDue("phq9_24h", RAPID_24H, at, at - w, at + w, "24-hour rapid response after the first dose", src("rapid_24h.after_hours")), False)
+            (
+                at,
+                1,
+                PlannedDue(
+                    "phq9_24h",
+                    RAPID_24H,
+                    at,
+                    at - w,
+                    at + w,
+                    "24-hour rapid response after the first dose",
+                    src("rapid_24h.after_hours"),
+                ),
+                False,
+            )
         )
     pw = hour * rules.num("pre_dose.window_hours")
     for s in induction[1:] if induction and induction[0] is sessions[0] else induction:
         for inst in instruments:
             cands.append(
-                (s.at, 2, PlannedDue(inst, PRE_DOSE, s.at, s.at - pw, s.at, f"before dosing session {s.number}", "recall period of the instrument (§4.1)", s.number), False)
+                (
+                    s.at,
+                    2,
+                    PlannedDue(
+                        inst,
+                        PRE_DOSE,
+                        s.at,
+                        s.at - pw,
+                        s.at,
+                        f"before dosing session {s.number}",
+                        "recall period of the instrument (§4.1)",
+                        s.number,
+                    ),
+                    False,
+                )
             )
     if induction:
         end = induction[-1].at + day * rules.num("end_of_induction.after_days")
         ew = day * rules.num("end_of_induction.window_days")
         for inst in instruments:
             cands.append(
-                (end, 3, PlannedDue(inst, END_OF_INDUCTION, end, end, end + ew, "end of induction", src("end_of_induction.after_days"), induction[-1].number), True)
+                (
+                    end,
+                    3,
+                    PlannedDue(
+                        inst,
+                        END_OF_INDUCTION,
+                        end,
+                        end,
+                        end + ew,
+                        "end of induction",
+                        src("end_of_induction.after_days"),
+                        induction[-1].number,
+                    ),
+                    True,
+                )
             )
         monthly_from = end
     else:
@@ -448,24 +525,88 @@ def generate_plan(request: PlanRequest, rules: RuleSet = RULES) -> list[PlannedD
         t = monthly_from + step
         while t <= horizon:
             for inst in instruments:
-                cands.append((t, 4, PlannedDue(inst, MONTHLY, t, t - mw / 2, t + mw / 2, "monthly in maintenance", src("monthly.interval_days")), True))
+                cands.append(
+                    (
+                        t,
+                        4,
+                        PlannedDue(
+                            inst,
+                            MONTHLY,
+                            t,
+                            t - mw / 2,
+                            t + mw / 2,
+                            "monthly in maintenance",
+                            src("monthly.interval_days"),
+                        ),
+                        True,
+                    )
+                )
             t += step
 
     # Long-term safety schedule.
-    wanted = CHECKS if request.safety_checks is None else [CHECKS_BY_ID[c] for c in _known_checks(request.safety_checks)]
+    wanted = (
+        CHECKS
+        if request.safety_checks is None
+        else [CHECKS_BY_ID[c] for c in _known_checks(request.safety_checks)]
+    )
     sw = day * rules.num("safety.window_days")
     for check in wanted:
         what = check.instrument or check.id
-        cands.append((first, 5, PlannedDue(what, SAFETY, first, first - bw, first, f"{check.label}: baseline. {check.prompt}", "clinical.md §5", sessions[0].number), False))
+        cands.append(
+            (
+                first,
+                5,
+                PlannedDue(
+                    what,
+                    SAFETY,
+                    first,
+                    first - bw,
+                    first,
+                    f"{check.label}: baseline. {check.prompt}",
+                    "clinical.md §5",
+                    sessions[0].number,
+                ),
+                False,
+            )
+        )
         if check.every_maintenance_visit_key and rules[check.every_maintenance_visit_key]:
             for s in maintenance:
                 cands.append(
-                    (s.at, 5, PlannedDue(what, SAFETY, s.at, s.at - pw, s.at, f"{check.label}: maintenance visit {s.number}. {check.prompt}", src(check.every_maintenance_visit_key), s.number), False)
+                    (
+                        s.at,
+                        5,
+                        PlannedDue(
+                            what,
+                            SAFETY,
+                            s.at,
+                            s.at - pw,
+                            s.at,
+                            f"{check.label}: maintenance visit {s.number}. {check.prompt}",
+                            src(check.every_maintenance_visit_key),
+                            s.number,
+                        ),
+                        False,
+                    )
                 )
         if check.interval_key and (interval := rules.num(check.interval_key)) > 0:
             t = first + day * interval
             while t <= horizon:
-                cands.append((t, 5, PlannedDue(what, SAFETY, t, t, t + sw, f"{check.label}: every {interval:g} days. {check.prompt}", src(check.interval_key)), True))
+                cands.append(
+                    (
+                        t,
+                        5,
+                        PlannedDue(
+                            what,
+                            SAFETY,
+                            t,
+                            t,
+                            t + sw,
+                            f"{check.label}: every {interval:g} days. {check.prompt}",
+                            src(check.interval_key),
+                        ),
+                        True,
+                    )
+                )
                 t += day * interval
 
     placer = _Placer(request.allow_overlap)

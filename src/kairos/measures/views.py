@@ -76,8 +76,12 @@ def _item_rows(inst: Instrument, values: dict[str, Any], errors: dict[str, str])
                 "optional": item.optional,
                 "error": errors.get(name, ""),
                 "options": [
-                    {"id": f"{name}-{o.value}".replace("-", "_"), "value": o.value, "label": o.label,
-                     "checked": str(values.get(name, "")) == str(o.value)}
+                    {
+                        "id": f"{name}-{o.value}".replace("-", "_"),
+                        "value": o.value,
+                        "label": o.label,
+                        "checked": str(values.get(name, "")) == str(o.value),
+                    }
                     for o in item.options
                 ],
             }
@@ -89,8 +93,15 @@ def _bundle(link: QuestionnaireLink, values: dict[str, Any], errors: dict[str, s
     out = []
     for inst in services.link_instruments(link):
         stem = PATIENT_STEMS.get(inst.id, "{recall}.").format(recall=inst.recall.label)
-        out.append({"id": inst.id, "title": PATIENT_TITLES.get(inst.id, inst.name), "name": inst.name,
-                    "stem": stem, "items": _item_rows(inst, values, errors)})
+        out.append(
+            {
+                "id": inst.id,
+                "title": PATIENT_TITLES.get(inst.id, inst.name),
+                "name": inst.name,
+                "stem": stem,
+                "items": _item_rows(inst, values, errors),
+            }
+        )
     return out
 
 
@@ -114,7 +125,9 @@ def patient_form(request: HttpRequest, token: str) -> HttpResponse:
             result = services.submit_link(token, answers)
         except services.LinkUnavailable:
             return _unavailable(request)
-        return render(request, "measures/patient_done.html", ctx | {"safety_positive": result.safety_positive})
+        return render(
+            request, "measures/patient_done.html", ctx | {"safety_positive": result.safety_positive}
+        )
     ctx["bundle"] = _bundle(link, {}, {})
     return render(request, "measures/patient_form.html", ctx)
 
@@ -155,7 +168,10 @@ def patient_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
     upcoming = [d for d in dues if d.state in (DueState.DUE, DueState.SENT, DueState.EXPIRED)][:30]
     for d in upcoming:
         d.overdue = d.is_overdue(now)  # type: ignore[attr-defined]
-        d.label = CHECKS_BY_ID[d.instrument_id].label if d.instrument_id in CHECKS_BY_ID else _name(d.instrument_id)  # type: ignore[attr-defined]
+        label = (
+            CHECKS_BY_ID[d.instrument_id].label if d.instrument_id in CHECKS_BY_ID else _name(d.instrument_id)
+        )
+        d.label = label  # type: ignore[attr-defined]
         d.is_check = d.instrument_id in CHECKS_BY_ID and CHECKS_BY_ID[d.instrument_id].instrument is None  # type: ignore[attr-defined]
     for r in responses:
         r.name = _name(r.instrument_id)  # type: ignore[attr-defined]
@@ -189,24 +205,50 @@ def _self_report() -> list[Instrument]:
 def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient(request.user, patient_id, Act.LINK_SEND)
     options = _self_report()
-    open_dues = MeasurementDue.objects.filter(patient=patient, state=DueState.DUE, window_end__gte=timezone.now(),
-                                              window_start__lte=timezone.now() + dt.timedelta(days=3))
-    suggested = sorted({d.instrument_id for d in open_dues if d.instrument_id in {i.id for i in options}}) or ["phq9"]
-    ctx: dict[str, Any] = {"patient": patient, "options": options, "chosen": suggested, "email": patient.email, "errors": []}
+    open_dues = MeasurementDue.objects.filter(
+        patient=patient,
+        state=DueState.DUE,
+        window_end__gte=timezone.now(),
+        window_start__lte=timezone.now() + dt.timedelta(days=3),
+    )
+    suggested = sorted(
+        {d.instrument_id for d in open_dues if d.instrument_id in {i.id for i in options}}
+    ) or ["phq9"]
+    ctx: dict[str, Any] = {
+        "patient": patient,
+        "options": options,
+        "chosen": suggested,
+        "email": patient.email,
+        "errors": [],
+    }
     if request.method == "POST":
         chosen = request.POST.getlist("instruments")
         email = request.POST.get("email", "").strip() if request.POST.get("send_email") else ""
         ctx |= {"chosen": chosen, "email": request.POST.get("email", "")}
         try:
-            link, token = services.create_link(request.user, patient, chosen, email=email,
-                                               base_url=request.build_absolute_uri("/").rstrip("/"))
+            link, token = services.create_link(
+                request.user,
+                patient,
+                chosen,
+                email=email,
+                base_url=request.build_absolute_uri("/").rstrip("/"),
+            )
         except ValidationError as exc:
             ctx["errors"] = _errors(exc)
             return render(request, "measures/send_link.html", ctx, status=400)
         url = request.build_absolute_uri(reverse("measures:patient_form", args=[token]))
         qr = segno.make(url, error="m").svg_data_uri(scale=5, border=2, dark="#000", light="#fff")
-        return render(request, "measures/link_created.html", {"patient": patient, "link": link, "url": url, "qr": qr,
-                                                               "names": [_name(i) for i in link.instruments]})
+        return render(
+            request,
+            "measures/link_created.html",
+            {
+                "patient": patient,
+                "link": link,
+                "url": url,
+                "qr": qr,
+                "names": [_name(i) for i in link.instruments],
+            },
+        )
     return render(request, "measures/send_link.html", ctx)
 
 
@@ -214,7 +256,9 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
 def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) -> HttpResponse:
     patient = get_patient(request.user, patient_id, Act.MEASURE_ENTER)
     if instrument_id not in CLINICIAN_ENTRY:
-        raise PermissionDenied(f"instrument: {instrument_id!r} is not entered here (one of {', '.join(CLINICIAN_ENTRY)})")
+        raise PermissionDenied(
+            f"instrument: {instrument_id!r} is not entered here (one of {', '.join(CLINICIAN_ENTRY)})"
+        )
     inst = get(instrument_id)
     opts = services.clinic_options(patient.clinic_id, self_report=False)
     licensed_ok = not inst.requires_licence_flag or inst.licence_key in opts.licences
@@ -246,10 +290,20 @@ def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) 
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
-                messages.success(request, f"{inst.name} recorded" + (f" — {len(rec.alerts)} safety alert(s) raised." if rec.alerts else "."))
+                messages.success(
+                    request,
+                    f"{inst.name} recorded"
+                    + (f" — {len(rec.alerts)} safety alert(s) raised." if rec.alerts else "."),
+                )
                 return redirect("patients:chart", patient_id=patient.pk)
-    ctx = {"patient": patient, "inst": inst, "items": _item_rows(inst, values, {}), "errors": errors,
-           "licensed_ok": licensed_ok, "now": timezone.localtime(timezone.now(), patient.clinic.tz).strftime("%Y-%m-%dT%H:%M")}
+    ctx = {
+        "patient": patient,
+        "inst": inst,
+        "items": _item_rows(inst, values, {}),
+        "errors": errors,
+        "licensed_ok": licensed_ok,
+        "now": timezone.localtime(timezone.now(), patient.clinic.tz).strftime("%Y-%m-%dT%H:%M"),
+    }
     return render(request, "measures/enter.html", ctx, status=400 if errors else 200)
 
 

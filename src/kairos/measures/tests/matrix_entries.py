@@ -1,0 +1,118 @@
+"""Permission-matrix entries for the measures app (collected by kairos.access.tests.matrix).
+
+``measures:patient_form`` (``/q/<token>/``) is the patient's questionnaire page: public by design (the
+signed, single-use token is the credential), so it cannot have an entry; it is exempted below. The lead
+may prefer to move this line into ``kairos.access.tests.matrix.EXEMPT``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kairos.access.tests import matrix
+from kairos.access.tests.matrix import Entry, World
+
+matrix.EXEMPT.setdefault(
+    "measures:patient_form",
+    "patient questionnaire page: no login by design; the signed single-use token is the credential "
+    "(tested in kairos.measures.tests.test_links: used/expired/tampered links get one identical 404 page)",
+)
+
+CLINICAL_READERS = frozenset({"prescriber", "nurse", "therapist", "auditor"})
+ENTERERS = frozenset({"prescriber", "nurse"})
+LINK_SENDERS = frozenset({"prescriber", "nurse", "therapist", "frontdesk"})
+
+
+def _patient(w: World) -> dict[str, Any]:
+    return {"patient_id": w.patient.pk}
+
+
+def _alert(w: World) -> dict[str, Any]:
+    def make() -> Any:
+        from kairos.measures import services
+
+        _, token = services.create_link(w.org.prescriber, w.patient, ["phq9"])
+        services.submit_link(token, {"phq9": {str(i): (1 if i == 9 else 0) for i in range(1, 10)}})
+        from kairos.measures.models import MeasureAlert
+
+        return MeasureAlert.objects.get(patient=w.patient)
+
+    return {"alert_id": w.once("alert", make).pk}
+
+
+def _check(w: World) -> dict[str, Any]:
+    def make() -> Any:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from kairos.measures.models import MeasurementDue
+
+        now = timezone.now()
+        return MeasurementDue.objects.create(
+            patient=w.patient,
+            instrument_id="liver_tests",
+            kind="safety",
+            due_at=now,
+            window_start=now,
+            window_end=now + dt.timedelta(days=14),
+        )
+
+    return {"patient_id": w.patient.pk, "due_id": w.once("check", make).pk}
+
+
+def _fhir(w: World) -> dict[str, Any]:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{w.patient.pk}"},
+        "item": [
+            {
+                "linkId": f"/{code}",
+                "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA6568-5"}}],
+            }
+            for code in ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7")
+        ],
+    }
+
+
+ENTRIES = [
+    Entry("measures:alerts", allowed=CLINICAL_READERS, scope="collection"),
+    Entry(
+        "measures:alert_ack",
+        method="POST",
+        allowed=ENTERERS,
+        kwargs=_alert,
+        data=lambda w: {"action": "called the patient"},
+    ),
+    Entry("measures:patient", allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("measures:send_link", allowed=LINK_SENDERS, kwargs=_patient),
+    Entry(
+        "measures:send_link",
+        method="POST",
+        allowed=LINK_SENDERS,
+        kwargs=_patient,
+        data=lambda w: {"instruments": "phq9"},
+    ),
+    Entry(
+        "measures:enter",
+        allowed=ENTERERS,
+        kwargs=lambda w: {"patient_id": w.patient.pk, "instrument_id": "cssrs_screener"},
+    ),
+    Entry(
+        "measures:enter",
+        method="POST",
+        allowed=ENTERERS,
+        kwargs=lambda w: {"patient_id": w.patient.pk, "instrument_id": "hamd17"},
+        data=lambda w: {f"hamd17-{i}": "0" for i in range(1, 18)},
+    ),
+    Entry(
+        "measures:check_done",
+        method="POST",
+        allowed=ENTERERS,
+        kwargs=_check,
+        data=lambda w: {"note": "ALT normal"},
+    ),
+    Entry("POST /api/v1/fhir/QuestionnaireResponse", allowed=ENTERERS, data=_fhir),
+    Entry("GET /api/v1/patients/{patient_id}/scores", allowed=CLINICAL_READERS, kwargs=_patient),
+]
