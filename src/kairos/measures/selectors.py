@@ -23,16 +23,26 @@ def scores_patient(user: Any, patient_id: Any) -> Any:
 
 
 def responses_of(patient: Any) -> QuerySet[QuestionnaireResponse]:
-    return QuestionnaireResponse.objects.filter(patient=patient).select_related("score", "entered_by").order_by(
-        "-submitted_at", "-id"
+    return (
+        QuestionnaireResponse.objects.filter(patient=patient)
+        .select_related("score", "entered_by")
+        .order_by("-submitted_at", "-id")
     )
 
 
-def read_scores(user: Any, patient_id: Any, *, purpose: str = "scores", limit: int = 500) -> tuple[Any, list[QuestionnaireResponse]]:
+def read_scores(
+    user: Any, patient_id: Any, *, purpose: str = "scores", limit: int = 500
+) -> tuple[Any, list[QuestionnaireResponse]]:
     """The patient and its scored responses, newest first: an audited PHI read (exactly once)."""
     patient = scores_patient(user, patient_id)
     rows = list(responses_of(patient)[:limit])
-    record(Action.READ, actor=user, patient=patient, object_type="measures.score", summary=f"{purpose} viewed ({len(rows)})")
+    record(
+        Action.READ,
+        actor=user,
+        patient=patient,
+        object_type="measures.score",
+        summary=f"{purpose} viewed ({len(rows)})",
+    )
     return patient, rows
 
 
@@ -52,8 +62,13 @@ def board_alerts(user: Any, *, include_acknowledged: bool = False, limit: int = 
         qs = qs.filter(acknowledged_at__isnull=True)
     alerts = list(qs.order_by("acknowledged_at", "-created_at", "-id")[:limit])
     for clinic_id in sorted({a.clinic_id for a in alerts}):
-        record(Action.READ, actor=user, clinic=clinic_id, object_type="measures.alert_board",
-               summary=f"alert board ({sum(a.clinic_id == clinic_id for a in alerts)} shown)")
+        record(
+            Action.READ,
+            actor=user,
+            clinic=clinic_id,
+            object_type="measures.alert_board",
+            summary=f"alert board ({sum(a.clinic_id == clinic_id for a in alerts)} shown)",
+        )
     return alerts
 
 

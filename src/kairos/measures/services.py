@@ -100,8 +100,13 @@ def schedule_rules(clinic_id: int) -> RuleSet:
 
 @transaction.atomic
 def update_clinic_settings(
-    actor: Any, clinic_id: int, *, crisis_text: str | None = None, licences: Sequence[str] | None = None,
-    schedule_overrides: Mapping[str, Any] | None = None, mark_reviewed: bool = False,
+    actor: Any,
+    clinic_id: int,
+    *,
+    crisis_text: str | None = None,
+    licences: Sequence[str] | None = None,
+    schedule_overrides: Mapping[str, Any] | None = None,
+    mark_reviewed: bool = False,
 ) -> None:
     policies.require(actor, Act.MEASURE_SETTINGS, clinic_id)
     s = clinic_settings(clinic_id)
@@ -113,12 +118,16 @@ def update_clinic_settings(
         }
         bad = sorted(set(licences) - known)
         if bad:
-            raise ValidationError({"licences": f"unknown licence(s) {', '.join(bad)}; known: {', '.join(sorted(known))}"})
+            raise ValidationError(
+                {"licences": f"unknown licence(s) {', '.join(bad)}; known: {', '.join(sorted(known))}"}
+            )
         s.licences = sorted(set(licences))
     if schedule_overrides is not None:
         try:
             domain.RULES.with_overrides(
-                Override(k, tuple(v) if isinstance(v, list) else v, by="check", at=timezone.now(), reason="check")
+                Override(
+                    k, tuple(v) if isinstance(v, list) else v, by="check", at=timezone.now(), reason="check"
+                )
                 for k, v in schedule_overrides.items()
             )
         except ConfigError as exc:
@@ -136,7 +145,15 @@ def update_clinic_settings(
     c.updated_at = timezone.now()
     c.save()
     new = {"licences": s.licences, "schedule_overrides": s.schedule_overrides, "crisis_text": c.text}
-    record(Action.UPDATE, actor=actor, clinic=clinic_id, obj=s, old=old, new=new, summary="measurement settings changed")
+    record(
+        Action.UPDATE,
+        actor=actor,
+        clinic=clinic_id,
+        obj=s,
+        old=old,
+        new=new,
+        summary="measurement settings changed",
+    )
 
 
 def _all() -> tuple[Instrument, ...]:
@@ -155,21 +172,27 @@ def prescribers_for(patient: Any) -> list[Any]:
     from kairos.accounts.models import Membership
 
     clinic_prescribers = set(
-        Membership.objects.filter(clinic_id=patient.clinic_id, role=Role.PRESCRIBER).values_list("user_id", flat=True)
+        Membership.objects.filter(clinic_id=patient.clinic_id, role=Role.PRESCRIBER).values_list(
+            "user_id", flat=True
+        )
     )
     ids: set[int] = set()
     try:
         from kairos.courses.models import OPEN_COURSE_STATUSES, Course
 
         ids |= set(
-            Course.objects.filter(patient=patient, status__in=OPEN_COURSE_STATUSES).values_list("created_by_id", flat=True)
+            Course.objects.filter(patient=patient, status__in=OPEN_COURSE_STATUSES).values_list(
+                "created_by_id", flat=True
+            )
         )
     except ImportError:  # pragma: no cover - courses app is always installed
         pass
     try:
         from kairos.dosing.models import DosingSession
 
-        ids |= set(DosingSession.objects.filter(patient=patient).values_list("responsible_clinician_id", flat=True))
+        ids |= set(
+            DosingSession.objects.filter(patient=patient).values_list("responsible_clinician_id", flat=True)
+        )
     except ImportError:  # pragma: no cover
         pass
     chosen = ids & clinic_prescribers or clinic_prescribers
@@ -279,7 +302,9 @@ def _record(
             patient=patient,
             alert=row,
             urgency=a.urgency,
-            title=f"{'URGENT: ' if a.urgency == 'urgent' else ''}{inst.name} safety alert — review the patient"[:200],
+            title=f"{'URGENT: ' if a.urgency == 'urgent' else ''}{inst.name} safety alert — review the patient"[
+                :200
+            ],
             detail=a.reason,
         )
         task.assignees.set(assignees)
@@ -290,13 +315,25 @@ def _record(
         actor_username=None if entered_by is not None else PATIENT_ACTOR,
         patient=patient,
         obj=response,
-        new={"instrument": inst.id, "source": source, "total": result.total, "severity": result.severity,
-             "alerts": [a.code for a in alerts]},
+        new={
+            "instrument": inst.id,
+            "source": source,
+            "total": result.total,
+            "severity": result.severity,
+            "alerts": [a.code for a in alerts],
+        },
         summary=f"{inst.name} recorded ({source})",
     )
     for row in rows:
-        record(Action.CREATE, actor=entered_by, actor_username=None if entered_by is not None else PATIENT_ACTOR,
-               patient=patient, obj=row, new={"code": row.code, "urgency": row.urgency}, summary=f"safety alert {row.code}")
+        record(
+            Action.CREATE,
+            actor=entered_by,
+            actor_username=None if entered_by is not None else PATIENT_ACTOR,
+            patient=patient,
+            obj=row,
+            new={"code": row.code, "urgency": row.urgency},
+            summary=f"safety alert {row.code}",
+        )
     if rows:
         ids = [r.pk for r in rows]
         transaction.on_commit(lambda: _enqueue_notifications(ids))
@@ -313,7 +350,9 @@ def _enqueue_notifications(alert_ids: list[int]) -> None:
             log.exception("could not enqueue notification for alert %s", pk)
 
 
-def _matching_due(patient: Any, instrument_id: str, when: dt.datetime, link: QuestionnaireLink | None) -> MeasurementDue | None:
+def _matching_due(
+    patient: Any, instrument_id: str, when: dt.datetime, link: QuestionnaireLink | None
+) -> MeasurementDue | None:
     qs = MeasurementDue.objects.select_for_update().filter(
         patient=patient, instrument_id=instrument_id, state__in=[*OPEN_DUE_STATES, DueState.EXPIRED]
     )
@@ -329,7 +368,11 @@ def _matching_due(patient: Any, instrument_id: str, when: dt.datetime, link: Que
 
 @transaction.atomic
 def enter_clinician_response(
-    actor: Any, patient: Any, instrument_id: str, answers: Mapping[str, Any], administered_at: dt.datetime | None = None
+    actor: Any,
+    patient: Any,
+    instrument_id: str,
+    answers: Mapping[str, Any],
+    administered_at: dt.datetime | None = None,
 ) -> Recorded:
     """A clinician-rated (or clinician-administered) instrument entered in the chart."""
     policies.require(actor, Act.MEASURE_ENTER, patient.clinic_id)
@@ -340,14 +383,23 @@ def enter_clinician_response(
     options = clinic_options(patient.clinic_id, self_report=False)
     if inst.requires_licence_flag and inst.licence_key not in options.licences:
         raise ValidationError(
-            {"instrument_id": f"{inst.name} is licensed ({inst.licence_note}); the clinic admin must declare the "
-             f"licence {inst.licence_key!r} in measurement settings before it can be entered"}
+            {
+                "instrument_id": f"{inst.name} is licensed ({inst.licence_note}); the clinic admin must declare the "
+                f"licence {inst.licence_key!r} in measurement settings before it can be entered"
+            }
         )
     when = administered_at or timezone.now()
     if when > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"administered_at": "administered_at cannot be in the future"})
-    return _record(patient=patient, instrument_id=inst.id, answers=answers, source=ResponseSource.CLINICIAN,
-                   options=options, entered_by=actor, submitted_at=when)
+    return _record(
+        patient=patient,
+        instrument_id=inst.id,
+        answers=answers,
+        source=ResponseSource.CLINICIAN,
+        options=options,
+        entered_by=actor,
+        submitted_at=when,
+    )
 
 
 # --- FHIR import ------------------------------------------------------------------------------------
@@ -368,14 +420,27 @@ def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Record
         try:
             when = dt.datetime.fromisoformat(str(authored).replace("Z", "+00:00"))
         except ValueError:
-            raise ValidationError({"authored": f"authored {authored!r} is not an ISO 8601 date-time"}) from None
+            raise ValidationError(
+                {"authored": f"authored {authored!r} is not an ISO 8601 date-time"}
+            ) from None
         if when.tzinfo is None:
-            raise ValidationError({"authored": "authored must include a time zone (e.g. 2024-01-02T10:00:00Z)"})
+            raise ValidationError(
+                {"authored": "authored must include a time zone (e.g. 2024-01-02T10:00:00Z)"}
+            )
         if when > timezone.now() + dt.timedelta(minutes=5):
             raise ValidationError({"authored": "authored cannot be in the future"})
-    return _record(patient=patient, instrument_id=result.instrument_id, answers=dict(result.answers),
-                   source=ResponseSource.FHIR, options=options, entered_by=actor, submitted_at=when,
-                   fhir_resource=dict(resource), warnings=result.warnings, precomputed=result.score)
+    return _record(
+        patient=patient,
+        instrument_id=result.instrument_id,
+        answers=dict(result.answers),
+        source=ResponseSource.FHIR,
+        options=options,
+        entered_by=actor,
+        submitted_at=when,
+        fhir_resource=dict(resource),
+        warnings=result.warnings,
+        precomputed=result.score,
+    )
 
 
 # --- secure links -----------------------------------------------------------------------------------
@@ -421,7 +486,11 @@ def _check_self_report(ids: Sequence[str], clinic_id: int) -> list[str]:
         if inst.rater is not Rater.SELF:
             raise ValidationError({"instruments": f"{inst.name} is clinician-rated; enter it in the chart"})
         if inst.requires_licence_flag and inst.licence_key not in options.licences:
-            raise ValidationError({"instruments": f"{inst.name} is licensed; the clinic must declare licence {inst.licence_key!r}"})
+            raise ValidationError(
+                {
+                    "instruments": f"{inst.name} is licensed; the clinic must declare licence {inst.licence_key!r}"
+                }
+            )
         if inst.id not in out:
             out.append(inst.id)
     return out
@@ -429,8 +498,14 @@ def _check_self_report(ids: Sequence[str], clinic_id: int) -> list[str]:
 
 @transaction.atomic
 def create_link(
-    actor: Any, patient: Any, instruments: Sequence[str], *, email: str = "", valid_hours: int | None = None,
-    dues: Iterable[MeasurementDue] = (), base_url: str = "",
+    actor: Any,
+    patient: Any,
+    instruments: Sequence[str],
+    *,
+    email: str = "",
+    valid_hours: int | None = None,
+    dues: Iterable[MeasurementDue] = (),
+    base_url: str = "",
 ) -> tuple[QuestionnaireLink, str]:
     """A new single-use link for a bundle of self-report instruments; returns (link, token). With an
     ``email`` the link is sent by the background worker after commit."""
@@ -441,18 +516,39 @@ def create_link(
         raise ValidationError({"valid_hours": "valid_hours must be between 1 and 336 (14 days)"})
     now = timezone.now()
     link = QuestionnaireLink.objects.create(
-        clinic_id=patient.clinic_id, patient=patient, nonce=secrets.token_urlsafe(24), instruments=ids,
-        created_by=actor, created_at=now, expires_at=now + dt.timedelta(hours=hours), sent_to=email,
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        nonce=secrets.token_urlsafe(24),
+        instruments=ids,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=hours),
+        sent_to=email,
     )
     due_list = [d for d in dues if d.patient_id == patient.pk]
     if not due_list:
-        due_list = list(MeasurementDue.objects.filter(patient=patient, instrument_id__in=ids, state__in=OPEN_DUE_STATES,
-                                                      window_start__lte=link.expires_at, window_end__gte=now))
+        due_list = list(
+            MeasurementDue.objects.filter(
+                patient=patient,
+                instrument_id__in=ids,
+                state__in=OPEN_DUE_STATES,
+                window_start__lte=link.expires_at,
+                window_end__gte=now,
+            )
+        )
     if due_list:
         link.dues.set(due_list)
-        MeasurementDue.objects.filter(pk__in=[d.pk for d in due_list], state=DueState.DUE).update(state=DueState.SENT)
-    record(Action.CREATE, actor=actor, patient=patient, obj=link,
-           new={"instruments": ids, "expires_at": link.expires_at, "email": bool(email)}, summary="questionnaire link created")
+        MeasurementDue.objects.filter(pk__in=[d.pk for d in due_list], state=DueState.DUE).update(
+            state=DueState.SENT
+        )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=link,
+        new={"instruments": ids, "expires_at": link.expires_at, "email": bool(email)},
+        summary="questionnaire link created",
+    )
     if email:
         from kairos.measures.tasks import send_link_email
 
@@ -474,7 +570,9 @@ class Submission:
         return any(r.safety_positive for r in self.recorded)
 
 
-def validate_link_answers(link: QuestionnaireLink, data: Mapping[str, Any]) -> tuple[dict[str, dict[str, int | None]], list[tuple[str, str]]]:
+def validate_link_answers(
+    link: QuestionnaireLink, data: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, int | None]], list[tuple[str, str]]]:
     """Read ``<instrument>-<item>`` fields. Returns the answers per instrument and a list of
     (field name, message) errors: every item that is not optional must be answered with an allowed value."""
     answers: dict[str, dict[str, int | None]] = {}
@@ -507,7 +605,12 @@ def submit_link(token: str, answers: Mapping[str, Mapping[str, int | None]]) -> 
         raise LinkUnavailable
     try:
         with transaction.atomic():
-            link = QuestionnaireLink.objects.select_for_update().select_related("patient").filter(nonce=nonce).first()
+            link = (
+                QuestionnaireLink.objects.select_for_update()
+                .select_related("patient")
+                .filter(nonce=nonce)
+                .first()
+            )
             if link is None or not link.usable():
                 raise LinkUnavailable
             now = timezone.now()
@@ -518,12 +621,26 @@ def submit_link(token: str, answers: Mapping[str, Mapping[str, int | None]]) -> 
             options = clinic_options(link.clinic_id, self_report=True)
             scored = {iid: _score_or_error(iid, answers.get(iid, {}), options) for iid in link.instruments}
             recorded = [
-                _record(patient=link.patient, instrument_id=iid, answers=answers.get(iid, {}), source=ResponseSource.LINK,
-                        options=options, link=link, submitted_at=now, precomputed=scored[iid])
+                _record(
+                    patient=link.patient,
+                    instrument_id=iid,
+                    answers=answers.get(iid, {}),
+                    source=ResponseSource.LINK,
+                    options=options,
+                    link=link,
+                    submitted_at=now,
+                    precomputed=scored[iid],
+                )
                 for iid in link.instruments
             ]
-            record(Action.UPDATE, actor_username=PATIENT_ACTOR, patient=link.patient, obj=link,
-                   new={"used_at": now}, summary="questionnaire link used")
+            record(
+                Action.UPDATE,
+                actor_username=PATIENT_ACTOR,
+                patient=link.patient,
+                obj=link,
+                new={"used_at": now},
+                summary="questionnaire link used",
+            )
     except IntegrityError:
         raise LinkUnavailable from None
     return Submission(recorded)
@@ -535,7 +652,14 @@ def revoke_link(actor: Any, link: QuestionnaireLink) -> None:
     if link.revoked_at is None and link.used_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
-        record(Action.UPDATE, actor=actor, patient=link.patient_id, clinic=link.clinic_id, obj=link, summary="questionnaire link revoked")
+        record(
+            Action.UPDATE,
+            actor=actor,
+            patient=link.patient_id,
+            clinic=link.clinic_id,
+            obj=link,
+            summary="questionnaire link revoked",
+        )
 
 
 # --- alerts -----------------------------------------------------------------------------------------
@@ -559,9 +683,18 @@ def acknowledge_alert(actor: Any, alert_id: int, action: str) -> MeasureAlert:
     now = timezone.now()
     alert.acknowledged_at, alert.acknowledged_by, alert.action = now, actor, text
     alert.save(update_fields=["acknowledged_at", "acknowledged_by", "action"])
-    ClinicalTask.objects.filter(alert=alert, status=TaskStatus.OPEN).update(status=TaskStatus.DONE, done_at=now, done_by=actor)
-    record(Action.UPDATE, actor=actor, patient=alert.patient_id, clinic=alert.clinic_id, obj=alert,
-           new={"acknowledged_at": now, "action": text}, summary=f"safety alert {alert.code} acknowledged")
+    ClinicalTask.objects.filter(alert=alert, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, done_at=now, done_by=actor
+    )
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=alert.patient_id,
+        clinic=alert.clinic_id,
+        obj=alert,
+        new={"acknowledged_at": now, "action": text},
+        summary=f"safety alert {alert.code} acknowledged",
+    )
     return alert
 
 
@@ -571,21 +704,37 @@ def acknowledge_alert(actor: Any, alert_id: int, action: str) -> MeasureAlert:
 def _course_sessions(course: Any) -> list[domain.DoseSession]:
     from kairos.courses.models import AppointmentKind, AppointmentStatus
 
-    appts = course.appointments.filter(kind=AppointmentKind.DOSING).exclude(status=AppointmentStatus.CANCELLED)
-    sessions = [domain.DoseSession(a.number or i + 1, a.starts_at, a.phase or "induction") for i, a in enumerate(appts.order_by("starts_at"))]
+    appts = course.appointments.filter(kind=AppointmentKind.DOSING).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    sessions = [
+        domain.DoseSession(a.number or i + 1, a.starts_at, a.phase or "induction")
+        for i, a in enumerate(appts.order_by("starts_at"))
+    ]
     if sessions:
         return sessions
     tz = course.clinic.tz
     out = []
     for s in (course.plan or {}).get("sessions", []):
         day = dt.date.fromisoformat(s["date"])
-        out.append(domain.DoseSession(int(s["number"]), dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz), s.get("phase", "induction")))
+        out.append(
+            domain.DoseSession(
+                int(s["number"]),
+                dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz),
+                s.get("phase", "induction"),
+            )
+        )
     return out
 
 
 @transaction.atomic
 def generate_measurement_plan(
-    actor: Any, course: Any, indications: Sequence[str], *, horizon_days: int = 365, allow_overlap: Iterable[str] = (),
+    actor: Any,
+    course: Any,
+    indications: Sequence[str],
+    *,
+    horizon_days: int = 365,
+    allow_overlap: Iterable[str] = (),
     extra_instruments: Sequence[str] = (),
 ) -> MeasurementPlan:
     """(Re)generate the course's measurement plan from its dosing sessions and the clinic's settings. The
@@ -601,8 +750,13 @@ def generate_measurement_plan(
     horizon = max(max(s.at for s in sessions), first + dt.timedelta(days=horizon_days))
     try:
         planned = domain.generate_plan(
-            domain.PlanRequest(sessions, list(indications), horizon_end=horizon, allow_overlap=frozenset(allow_overlap),
-                               extra_instruments=list(extra_instruments)),
+            domain.PlanRequest(
+                sessions,
+                list(indications),
+                horizon_end=horizon,
+                allow_overlap=frozenset(allow_overlap),
+                extra_instruments=list(extra_instruments),
+            ),
             rules,
         )
     except (domain.PlanError, UnknownInstrumentError) as exc:
@@ -613,17 +767,40 @@ def generate_measurement_plan(
         old.save(update_fields=["active"])
         MeasurementDue.objects.filter(plan=old, state=DueState.DUE).delete()
     plan = MeasurementPlan.objects.create(
-        clinic_id=course.clinic_id, patient_id=course.patient_id, course=course, protocol_id=course.protocol_id,
-        indications=list(indications), config={p.key: p.value for p in rules}, created_by=actor,
+        clinic_id=course.clinic_id,
+        patient_id=course.patient_id,
+        course=course,
+        protocol_id=course.protocol_id,
+        indications=list(indications),
+        config={p.key: p.value for p in rules},
+        created_by=actor,
     )
     MeasurementDue.objects.bulk_create(
-        MeasurementDue(plan=plan, patient_id=course.patient_id, course=course, instrument_id=d.instrument_id, kind=d.kind,
-                       due_at=d.due_at, window_start=d.window_start, window_end=d.window_end, reason=d.reason[:300],
-                       source=d.source[:300], session_number=d.session_number, overlap_flagged=d.overlap_flagged)
+        MeasurementDue(
+            plan=plan,
+            patient_id=course.patient_id,
+            course=course,
+            instrument_id=d.instrument_id,
+            kind=d.kind,
+            due_at=d.due_at,
+            window_start=d.window_start,
+            window_end=d.window_end,
+            reason=d.reason[:300],
+            source=d.source[:300],
+            session_number=d.session_number,
+            overlap_flagged=d.overlap_flagged,
+        )
         for d in planned
     )
-    record(Action.CREATE, actor=actor, patient=course.patient_id, clinic=course.clinic_id, obj=plan,
-           new={"indications": list(indications), "items": len(planned)}, summary="measurement plan generated")
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=course.patient_id,
+        clinic=course.clinic_id,
+        obj=plan,
+        new={"indications": list(indications), "items": len(planned)},
+        summary="measurement plan generated",
+    )
     return plan
 
 
@@ -635,16 +812,28 @@ def complete_safety_check(actor: Any, due_id: int, note: str) -> MeasurementDue:
 
         raise Http404("not found")
     policies.require(actor, Act.MEASURE_PLAN, due.patient.clinic_id)
-    if due.kind != DueKind.SAFETY or due.instrument_id not in domain.CHECKS_BY_ID or domain.CHECKS_BY_ID[due.instrument_id].instrument:
-        raise ValidationError({"due": "only non-questionnaire safety checks (labs, screens, PDMP) are marked done here"})
+    if (
+        due.kind != DueKind.SAFETY
+        or due.instrument_id not in domain.CHECKS_BY_ID
+        or domain.CHECKS_BY_ID[due.instrument_id].instrument
+    ):
+        raise ValidationError(
+            {"due": "only non-questionnaire safety checks (labs, screens, PDMP) are marked done here"}
+        )
     if due.state not in OPEN_DUE_STATES:
         raise ValidationError({"due": f"this check is already {due.state}"})
     if not note.strip() or len(note) > 300:
         raise ValidationError({"note": "note: the result or where it is recorded (1–300 characters)"})
     due.state, due.completed_at, due.completed_note = DueState.COMPLETED, timezone.now(), note.strip()
     due.save(update_fields=["state", "completed_at", "completed_note"])
-    record(Action.UPDATE, actor=actor, patient=due.patient, obj=due, new={"state": due.state, "note": due.completed_note},
-           summary=f"safety check {due.instrument_id} done")
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=due.patient,
+        obj=due,
+        new={"state": due.state, "note": due.completed_note},
+        summary=f"safety check {due.instrument_id} done",
+    )
     return due
 
 
@@ -672,15 +861,21 @@ def tick(now: dt.datetime | None = None, *, base_url: str = "") -> TickResult:
     out = TickResult()
     with transaction.atomic():
         expired_links = QuestionnaireLink.objects.filter(expires_at__lte=now, used_at__isnull=True)
-        out.expired = MeasurementDue.objects.filter(links__in=expired_links, state=DueState.SENT).update(state=DueState.EXPIRED)
+        out.expired = MeasurementDue.objects.filter(links__in=expired_links, state=DueState.SENT).update(
+            state=DueState.EXPIRED
+        )
         out.missed = (
             MeasurementDue.objects.filter(state__in=[*OPEN_DUE_STATES, DueState.EXPIRED], window_end__lt=now)
             .exclude(kind=DueKind.SAFETY)
             .update(state=DueState.MISSED)
         )
-    for link in QuestionnaireLink.objects.filter(
-        used_at__isnull=True, revoked_at__isnull=True, reminder_sent_at__isnull=True, expires_at__gt=now
-    ).exclude(sent_to="").select_related("clinic"):
+    for link in (
+        QuestionnaireLink.objects.filter(
+            used_at__isnull=True, revoked_at__isnull=True, reminder_sent_at__isnull=True, expires_at__gt=now
+        )
+        .exclude(sent_to="")
+        .select_related("clinic")
+    ):
         before = dt.timedelta(hours=clinic_settings(link.clinic_id).reminder_before_hours)
         if link.expires_at - before <= now and send_link_reminder.call(link.pk, base_url):
             out.reminders += 1

@@ -33,7 +33,10 @@ def deliver_alert_notification(alert_id: int) -> bool:
     try:
         with transaction.atomic():
             alert = (
-                MeasureAlert.objects.select_for_update().select_related("patient__clinic").filter(pk=alert_id).first()
+                MeasureAlert.objects.select_for_update()
+                .select_related("patient__clinic")
+                .filter(pk=alert_id)
+                .first()
             )
             if alert is None or alert.notified_at is not None:
                 return False
@@ -72,14 +75,20 @@ def _send_link(link_id: int, base_url: str, *, reminder: bool) -> bool:
     from kairos.measures.services import token_for
 
     with transaction.atomic():
-        link = QuestionnaireLink.objects.select_for_update().select_related("clinic").filter(pk=link_id).first()
+        link = (
+            QuestionnaireLink.objects.select_for_update().select_related("clinic").filter(pk=link_id).first()
+        )
         if link is None or not link.sent_to or not link.usable():
             return False
         if reminder and link.reminder_sent_at is not None:
             return False
         url = _absolute(base_url, reverse("measures:patient_form", args=[token_for(link)]))
         expires = timezone.localtime(link.expires_at, link.clinic.tz)
-        intro = "A reminder: your questionnaire is still waiting." if reminder else "Your care team has asked you to fill in a short questionnaire."
+        intro = (
+            "A reminder: your questionnaire is still waiting."
+            if reminder
+            else "Your care team has asked you to fill in a short questionnaire."
+        )
         send_mail(
             subject=f"{'Reminder: ' if reminder else ''}questionnaire from {link.clinic.name}",
             message=(

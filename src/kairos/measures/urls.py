@@ -11,6 +11,8 @@ urlpatterns = [
     path("measures/alerts/<int:alert_id>/ack/", views.alert_ack, name="alert_ack"),
     path("measures/patients/<int:patient_id>/", views.patient_measures, name="patient"),
     path("measures/patients/<int:patient_id>/send-link/", views.send_link, name="send_link"),
-    path("measures/patients/<int:patient_id>/enter/<str:instrument_id>/", views.enter_instrument, name="enter"),
+    path(
+        "measures/patients/<int:patient_id>/enter/<str:instrument_id>/", views.enter_instrument, name="enter"
+    ),
     path("measures/patients/<int:patient_id>/checks/<int:due_id>/done/", views.check_done, name="check_done"),
 ]

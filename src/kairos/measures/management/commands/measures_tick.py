@@ -18,7 +18,9 @@ class Command(BaseCommand):
     help = "Measurement housekeeping: expire links, mark missed items, send reminders, re-send alert notifications."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--base-url", default="", help="Public URL of Kairos for links in e-mails (else KAIROS_BASE_URL)")
+        parser.add_argument(
+            "--base-url", default="", help="Public URL of Kairos for links in e-mails (else KAIROS_BASE_URL)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from kairos.measures.services import tick
