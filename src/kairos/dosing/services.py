@@ -95,6 +95,12 @@ def _lock(session: DosingSession, expected_version: int | None) -> DosingSession
     return fresh
 
 
+def _fresh(session: DosingSession) -> DosingSession:
+    return DosingSession.objects.select_related("clinic", "patient", "responsible_clinician").get(
+        pk=session.pk
+    )
+
+
 def _move(session: DosingSession, target: Status, **fields: Any) -> None:
     if not domain.can_move(session.status, target):
         raise ValidationError(
@@ -541,6 +547,7 @@ def order_dose(
 def verify_dose(actor: Any, session: DosingSession) -> DoseOrder:
     """Second-clinician verification of an IV/IM dose: must be a different user from the prescriber."""
     policies.require(actor, Act.DOSE_VERIFY, session.clinic_id)
+    session = _fresh(session)
     order = DoseOrder.objects.select_for_update().get(session=session)
     if order.verified_at is not None:
         raise _err("order", "already verified")
@@ -841,6 +848,7 @@ def record_adverse_event(
     outcome: str = EventOutcome.UNKNOWN,
 ) -> AdverseEvent:
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
+    session = _fresh(session)
     for value, choices, name in (
         (event_type, EventType, "event_type"),
         (severity, Severity, "severity"),
@@ -894,6 +902,7 @@ def record_emergency_action(
     at: dt.datetime | None = None,
 ) -> EmergencyAction:
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
+    session = _fresh(session)
     if escalation not in Escalation.values:
         raise _err("escalation", f"one of {', '.join(Escalation.values)}")
     if not action.strip():
@@ -1075,6 +1084,7 @@ def amend_note(actor: Any, note: DischargeNote, *, reason: str, summary: str) ->
 @transaction.atomic
 def sign_rems_form(actor: Any, session: DosingSession) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
+    session = _fresh(session)
     form = RemsForm.objects.select_for_update().get(session=session)
     if form.signed_at is not None:
         raise _err("form", "already signed")
@@ -1102,6 +1112,7 @@ def submit_rems_form(
     actor: Any, session: DosingSession, *, confirmation: str, submitted_on: dt.date | None = None
 ) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
+    session = _fresh(session)
     form = RemsForm.objects.select_for_update().get(session=session)
     if form.signed_at is None:
         raise _err("form", "sign the completed form before recording its submission")
@@ -1154,6 +1165,7 @@ def write_integration_note(
     appointment: Any = None,
 ) -> IntegrationNote:
     policies.require(actor, Act.INTEGRATION_NOTE, session.clinic_id)
+    session = _fresh(session)
     if session.dosing_started_at is None:
         raise _err("session", "integration follows a dose: this session has no administration")
     when = _aware(held_at, "held_at")
