@@ -18,5 +18,9 @@ def kairos(request: HttpRequest) -> dict[str, Any]:
             "audit": policies.any_clinic(user, Act.AUDIT_VIEW),
             "admin": policies.any_clinic(user, Act.BREAK_GLASS_REVIEW),
             "research": policies.any_clinic(user, Act.RESEARCH_VIEW),
+            "board": policies.any_clinic(user, Act.BOARD_VIEW),
+            "sessions": policies.any_clinic(user, Act.SESSION_VIEW),
+            "alerts": policies.any_clinic(user, Act.ALERT_VIEW),
+            "outcomes": policies.any_clinic(user, Act.OUTCOMES_VIEW) or policies.any_clinic(user, Act.RESEARCH_VIEW),
         }
     return {"kairos_mode": settings.MODE, "nav": nav}
