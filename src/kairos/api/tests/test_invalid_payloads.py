@@ -96,6 +96,26 @@ def _operations() -> list[tuple[str, dict[str, Any]]]:
 
 
 OPERATIONS = _operations()
+
+# Bad input that still answers 500, found by this walker and reported to the owning app. Strict xfail:
+# when fixed, the test XPASSes and fails — then delete the line.
+KNOWN_500: dict[tuple[str, str], str] = {
+    (
+        "POST /api/v1/fhir/QuestionnaireResponse",
+        "fields",
+    ): "kairos.clinical.fhir_import: item=null → TypeError (500)",
+    (
+        "POST /api/v1/fhir/QuestionnaireResponse",
+        "deep",
+    ): "measures FHIR endpoint: deeply nested JSON → RecursionError (500)",
+}
+
+
+def _known(request: pytest.FixtureRequest, key: str, case: str) -> None:
+    if (key, case) in KNOWN_500:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_500[(key, case)]))
+
+
 ENTRIES = {e.route: e for e in collect_entries() if e.is_api}
 
 
@@ -142,13 +162,17 @@ def test_there_are_write_operations_to_walk():
 
 
 @pytest.mark.parametrize(("key", "op"), OPERATIONS, ids=[k for k, _ in OPERATIONS])
-def test_invalid_field_values_are_refused_naming_the_field(key, op, org, patient):
+def test_invalid_field_values_are_refused_naming_the_field(key, op, org, patient, request):
+    _known(request, key, "fields")
     schema = _schema()
     client, url, valid = _setup(key, org, patient)
     body = _resolve(schema, op["requestBody"]["content"]["application/json"]["schema"])
     method = key.split(" ", 1)[0]
     mutations = list(_mutations(schema, body))
-    assert len(mutations) > 10
+    if not body.get("properties"):
+        # a free-form document (e.g. a FHIR resource validated by the endpoint): drop each top-level key
+        mutations = [(key, "missing", ...) for key in valid] + [(key, "null", None) for key in valid]
+    assert mutations, f"{key}: nothing to mutate (empty valid payload?)"
     before = _rows()
     failures = []
     for field, what, value in mutations:
@@ -188,7 +212,9 @@ def test_invalid_field_values_are_refused_naming_the_field(key, op, org, patient
     ],
     ids=["text", "truncated", "empty", "array", "string", "number", "null", "nan", "form", "bytes", "deep"],
 )
-def test_non_json_bodies_are_refused(key, op, content, content_type, org, patient):
+def test_non_json_bodies_are_refused(key, op, content, content_type, org, patient, request):
+    if content.startswith('{"x": ' * 3):
+        _known(request, key, "deep")
     client, url, _ = _setup(key, org, patient)
     before = _rows()
     r = client.generic(key.split(" ", 1)[0], url, content, content_type=content_type)
