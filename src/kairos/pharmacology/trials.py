@@ -26,7 +26,7 @@ from kairos.pharmacology import response as resp
 from kairos.pharmacology import trials_fastpath as fp
 from kairos.pharmacology.effects import effect_site, venous_endpoints
 from kairos.pharmacology.occupancy import nmda_occupancy
-from kairos.pharmacology.types import DoseEvent, Drug, InputError
+from kairos.pharmacology.types import DoseEvent, InputError
 
 FloatArray = NDArray[np.float64]
 Backend = Literal["local", "dask", "jax"]
@@ -77,27 +77,8 @@ def session_starts(events: Sequence[DoseEvent], gap_min: float = WINDOW_MIN) -> 
 
 
 def _courses(events: Sequence[DoseEvent], eta: FloatArray, weight_kg: float) -> list[fp.ModeCourse]:
-    """Mode courses for each active enantiomer: [S] or [S, R]."""
-    model = fp.model_for(events)
-    pk = fp.sample_pk(model, eta, weight_kg)
-    drugs = {e.drug for e in events}
-    if drugs == {Drug.ESKETAMINE}:
-        return [fp.build_course(pk, events)]
-    if drugs == {Drug.RACEMIC}:
-        r_pk = fp.PatientPK(
-            cl=pk.cl * fp.FANTA["r_cl_factor"].value,
-            v1=pk.v1,
-            q2=pk.q2,
-            v2=pk.v2,
-            q3=pk.q3,
-            v3=pk.v3,
-            ka_nasal=pk.ka_nasal,
-        )
-        return [
-            fp.build_course(pk, events, enantiomer_share=0.5),
-            fp.build_course(r_pk, events, enantiomer_share=0.5),
-        ]
-    raise InputError("dose_events: one course must use a single drug, esketamine or racemic")
+    """Mode courses for each active enantiomer: [S] or [S, R] (model library parameters, own IIV each)."""
+    return fp.courses_for(events, eta, weight_kg).courses
 
 
 GridFn = Callable[[fp.ModeCourse, float, float, int], FloatArray]

@@ -1,36 +1,36 @@
 """Closed-form population PK fast path for virtual trials (linear models only, reference §0/§5).
 
-Each virtual patient gets its own parameters (published IIV). The central (plasma) concentration is a
-sum of exponential modes: the three disposition exponents of a 3-compartment mammillary model (Cardano
-roots, reference §5) plus one mode per first-order absorption depot. Inputs are IV zero-order infusions
-or boluses into an absorption depot. On a uniform grid the modes advance by exponential recurrences
-(numba, ``prange`` over patients, float64); Cmax/Tmax and time above a threshold come from an exact
-event-based evaluation (:func:`kairos.pharmacology.trials_kernels.event_kernel`), not from the grid.
+Every number comes from the model library (:mod:`kairos.pharmacology.models`): each virtual patient's
+parameters are the model's typical values with its published IIV (:func:`kairos.pharmacology.pk.
+parameters_from_normals`, the same transform as ``sample_parameters`` but fed by the trial's
+chunk-invariant random blocks), and the rate matrix, input channels (bioavailability, zero-order lead-ins,
+per-device intranasal fractions) and output vectors come from the model's own builder, called once for all
+patients of a chunk (:func:`kairos.pharmacology.pk.batch_linear_system`). No PK value is restated here.
 
-Population models here are *surrogates for the fast path*:
+From ``K[n, s, s]`` the fast path keeps the states that are reachable from the dosed states and feed the
+plasma output (exactly the same output), takes the eigenvalues ``μ`` (closed-form Cardano roots with Newton
+polish for 3 states, reference §5; LAPACK otherwise) and the modal amplitudes by Sylvester's formula
+``c·exp(Kt)·e_j = Σ_m e^{μ_m t} · c·Π_{k≠m}(K − μ_k I)/(μ_m − μ_k)·e_j``. Doses become bolus / zero-order
+mode inputs; the numba kernels (:mod:`kairos.pharmacology.trials_kernels`) evaluate a uniform grid by
+exponential recurrence and Cmax/Tmax/time above a threshold exactly (event-based root finding).
 
-* ``fanta-2015`` — S-ketamine 3-cmt, venous (Fanta 2015 via Otto 2021 / nlmixr2lib; IIV ω² V1 0.084,
-  CL 0.026, cov 0.023 from Otto 2021; allometric scaling on V1 and CL only). Racemic doses are split
-  into S and R halves; R-ketamine uses CL × 0.9 (reference §1.6: 0.80–0.95).
-* ``perez-ruixo-2021-surrogate`` — esketamine intranasal: Perez-Ruixo 2021 3-cmt disposition with the
-  hepatic compartment collapsed into CL = Qh·E ≈ 109 L/h (reference §1.2), nasal first-order absorption
-  (ka,n 2.93 h⁻¹, FRn per spray), swallowed fraction (1 − FRn)·Fgut·(1 − E) = 18.6 % absorbed at
-  ka,sw 1.45 h⁻¹ without its 0.53 h zero-order delay. Checked against the reference's 56/84 mg Cmax table
-  in the tests. The full model lives in ``kairos.pharmacology.models`` (timelines use that one).
+Default model per (drug, route): :data:`kairos.pharmacology.timeline.DEFAULT_MODELS` (reference §0/§1.6
+ranking restricted to the library), so trials and single-patient timelines use the same model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from kairos.pharmacology.effects import Parameter
-from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route
+from kairos.pharmacology.pk import batch_linear_system, iiv_dimension, linear_system, parameters_from_normals
+from kairos.pharmacology.pk.linear import DOSE_SHARE, INTRANASAL_SESSION_GAP_MIN, LinearSystem
+from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
 
 FloatArray = NDArray[np.float64]
 
@@ -38,59 +38,12 @@ FloatArray = NDArray[np.float64]
 #: do not depend on the chunk size or on the execution path (local, Dask, JAX).
 BLOCK = 1024
 
-_OTTO = "Otto 2021 / Fanta 2015 as encoded in nlmixr2lib Otto_2021_s_ketamine.R (reference §1.1)"
-_PR = "Perez-Ruixo 2021 (reference §1.1/§1.2)"
+#: number of standard normals reserved per patient for PK IIV (fixed so that adding a use never shifts
+#: other draws; every library model used by the fast path needs at most this many, checked at use)
+N_ETA = 16
 
-FANTA = {
-    "cl_l_h": Parameter(95.2, "L/h/70 kg", _OTTO, "published"),
-    "v1_l": Parameter(133.0, "L/70 kg", _OTTO, "published"),
-    "q2_l_h": Parameter(23.2, "L/h", _OTTO, "published"),
-    "v2_l": Parameter(187.0, "L", _OTTO, "published"),
-    "q3_l_h": Parameter(157.0, "L/h", _OTTO, "published"),
-    "v3_l": Parameter(98.8, "L", _OTTO, "published"),
-    "omega2_v1": Parameter(0.084, "ω²", _OTTO, "published"),
-    "omega2_cl": Parameter(0.026, "ω²", _OTTO, "published"),
-    "cov_v1_cl": Parameter(0.023, "ω", _OTTO, "published"),
-    "r_cl_factor": Parameter(
-        0.9, "1", "reference §1.6: R-CL 0.80–0.95 × S (Henthorn 2018, Persson 2002, Hasan 2021)", "calibrated"
-    ),
-}
-
-PEREZ_RUIXO = {
-    "cl_l_h": Parameter(109.0, "L/h", _PR + ": CL = Qh·E computed in reference §1.2", "published"),
-    "v1_l": Parameter(192.0, "L", _PR, "published"),
-    "q2_l_h": Parameter(84.3, "L/h", _PR, "published"),
-    "v2_l": Parameter(143.0, "L", _PR, "published"),
-    "q3_l_h": Parameter(37.6, "L/h", _PR, "published"),
-    "v3_l": Parameter(417.0, "L", _PR, "published"),
-    "ka_nasal_h": Parameter(2.93, "1/h", _PR, "published"),
-    "fr_nasal_first": Parameter(0.54, "1", _PR + ": FRn 0.54 per spray", "published"),
-    "fr_nasal_next": Parameter(0.62, "1", _PR + ": subsequent 28-mg sprays × 0.62", "published"),
-    "f_swallowed": Parameter(0.186, "1", _PR + ": Fgut·(1−E) 18.6 % of swallowed dose", "published"),
-    "ka_swallowed_h": Parameter(1.45, "1/h", _PR, "published"),
-    "cv_v1": Parameter(0.275, "CV", _PR, "published"),
-    "cv_v2": Parameter(0.493, "CV", _PR, "published"),
-    "cv_cl": Parameter(0.232, "CV", _PR + ": Qh IIV applied to CL (surrogate)", "placeholder"),
-    "cv_ka_nasal": Parameter(0.615, "CV", _PR, "published"),
-}
-
-#: Extravascular racemic routes of the clinic protocols (fast-path surrogates; reference §1.3).
-EXTRAVASCULAR = {
-    Route.IM: (
-        Parameter(
-            0.93, "1", "Clements 1982 via secondary source (reference §1.3) — unconfirmed", "placeholder"
-        ),
-        Parameter(6.0, "1/h", "Tmax 5–15 min (reference §1.3, secondary) → ka design value", "placeholder"),
-    ),
-    Route.SUBLINGUAL: (
-        Parameter(0.29, "1", "Rolan 2014 sublingual racemic wafer F 29 % (reference §1.3)", "published"),
-        Parameter(2.0, "1/h", "Tmax 0.75 h (Rolan 2014) → ka design value", "placeholder"),
-    ),
-    Route.ORAL: (
-        Parameter(0.17, "1", "oral racemic F 17–20 % (reference §1.3)", "published"),
-        Parameter(1.5, "1/h", "Tmax ~1 h (Chong 2009) → ka design value", "placeholder"),
-    ),
-}
+#: modes whose eigenvalues are closer than this (relative) are refused (cancellation in Sylvester's formula)
+MIN_RELATIVE_GAP = 1e-9
 
 
 def rng_for_block(seed: int, block: int) -> np.random.Generator:
@@ -110,99 +63,32 @@ def block_normals(seed: int, lo: int, hi: int, k: int) -> FloatArray:
     return out
 
 
-#: number of standard normals drawn per patient (fixed so that adding a use never shifts other draws)
-N_ETA = 8
+def model_for(events: Sequence[DoseEvent]) -> str:
+    """The library model for these events (``timeline.DEFAULT_MODELS``); InputError naming the pairs."""
+    from kairos.pharmacology.timeline import default_model
+
+    return default_model(events)
 
 
-@dataclass(frozen=True, slots=True)
-class PatientPK:
-    """Per-patient 3-cmt parameters (L/min, L) and absorption rates (1/min)."""
-
-    cl: FloatArray
-    v1: FloatArray
-    q2: FloatArray
-    v2: FloatArray
-    q3: FloatArray
-    v3: FloatArray
-    ka_nasal: FloatArray
-
-    @property
-    def n(self) -> int:
-        return int(self.cl.shape[0])
+def course_drug(events: Sequence[DoseEvent]) -> Drug:
+    drugs = {e.drug for e in events}
+    if len(drugs) != 1 or not drugs <= {Drug.ESKETAMINE, Drug.RACEMIC}:
+        raise InputError("dose_events: one course must use a single drug, esketamine or racemic")
+    return drugs.pop()
 
 
-def sample_pk(model: str, eta: FloatArray, weight_kg: float = 70.0) -> PatientPK:
-    """Individual parameters from standard normals ``eta[n, N_ETA]`` (published IIV)."""
-    n = eta.shape[0]
-    w = weight_kg / 70.0
-    if model == "fanta-2015":
-        p = FANTA
-        om = np.array(
-            [[p["omega2_v1"].value, p["cov_v1_cl"].value], [p["cov_v1_cl"].value, p["omega2_cl"].value]]
-        )
-        chol = np.linalg.cholesky(om)
-        e = eta[:, :2] @ chol.T
-        ones = np.ones(n)
-        return PatientPK(
-            cl=p["cl_l_h"].value * w**0.75 / 60.0 * np.exp(e[:, 1]),
-            v1=p["v1_l"].value * w * np.exp(e[:, 0]),
-            q2=ones * p["q2_l_h"].value / 60.0,
-            v2=ones * p["v2_l"].value,
-            q3=ones * p["q3_l_h"].value / 60.0,
-            v3=ones * p["v3_l"].value,
-            ka_nasal=ones,
-        )
-    if model == "perez-ruixo-2021-surrogate":
-        p = PEREZ_RUIXO
-
-        def lognorm(cv: float, z: FloatArray) -> FloatArray:
-            return np.asarray(np.exp(math.sqrt(math.log1p(cv * cv)) * z), dtype=np.float64)
-
-        ones = np.ones(n)
-        return PatientPK(
-            cl=p["cl_l_h"].value / 60.0 * lognorm(p["cv_cl"].value, eta[:, 1]),
-            v1=p["v1_l"].value * lognorm(p["cv_v1"].value, eta[:, 0]),
-            q2=ones * p["q2_l_h"].value / 60.0,
-            v2=p["v2_l"].value * lognorm(p["cv_v2"].value, eta[:, 2]),
-            q3=ones * p["q3_l_h"].value / 60.0,
-            v3=ones * p["v3_l"].value,
-            ka_nasal=p["ka_nasal_h"].value / 60.0 * lognorm(p["cv_ka_nasal"].value, eta[:, 3]),
-        )
-    raise InputError(f"model must be fanta-2015 or perez-ruixo-2021-surrogate (got {model!r})")
-
-
-def modes_3cmt(
-    cl: FloatArray, v1: FloatArray, q2: FloatArray, v2: FloatArray, q3: FloatArray, v3: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Exponents ``λ[n,3]`` (1/min) and unit-impulse coefficients ``A[n,3]`` (1/L), reference §5 (Cardano)."""
-    k10, k12, k21, k13, k31 = cl / v1, q2 / v1, q2 / v2, q3 / v1, q3 / v3
-    a0 = k10 * k21 * k31
-    a1 = k10 * k31 + k21 * k31 + k21 * k13 + k10 * k21 + k31 * k12
-    a2 = k10 + k12 + k13 + k21 + k31
-    p = a1 - a2 * a2 / 3.0
-    q = 2.0 * a2**3 / 27.0 - a1 * a2 / 3.0 + a0
-    r1 = np.sqrt(np.maximum(-(p**3) / 27.0, 1e-300))
-    phi = np.arccos(np.clip(-q / (2.0 * r1), -1.0, 1.0)) / 3.0
-    r2 = 2.0 * np.cbrt(r1)
-    lam = np.stack([-(np.cos(phi + 2.0 * math.pi * k / 3.0) * r2 - a2 / 3.0) for k in range(3)], axis=1)
-    lam = np.sort(lam, axis=1)
-    # polish the roots with two Newton steps on the cubic (float64 round-off of the trig form)
-    for _ in range(2):
-        f = ((lam - a2[:, None]) * lam + a1[:, None]) * lam - a0[:, None]
-        df = (3.0 * lam - 2.0 * a2[:, None]) * lam + a1[:, None]
-        lam = lam - f / df
-    a = np.empty_like(lam)
-    for i in range(3):
-        j, k = [x for x in range(3) if x != i]
-        a[:, i] = (
-            (k21 - lam[:, i]) * (k31 - lam[:, i]) / ((lam[:, j] - lam[:, i]) * (lam[:, k] - lam[:, i])) / v1
-        )
-    return np.asarray(lam, dtype=np.float64), np.asarray(a, dtype=np.float64)
+def patient_parameters(model: str, eta: FloatArray) -> dict[str, FloatArray]:
+    """Individual parameters (published IIV of ``model``) from standard normals ``eta[n, N_ETA]``."""
+    need = iiv_dimension(model)
+    if need > N_ETA:  # pragma: no cover - guards future models
+        raise InputError(f"model {model} needs {need} IIV normals; the fast path reserves {N_ETA}")
+    return parameters_from_normals(model, eta[:, :N_ETA])
 
 
 @dataclass(frozen=True, slots=True)
 class ModeCourse:
-    """Course in mode form: ``lam[n,M]`` (1/min), ``amp[n,E,M]`` (ng/mL) and common event times (min)."""
+    """Course in mode form: rates ``lam[n,M]`` (1/min, ascending), ``amp[n,E,M]`` (ng/mL) and common
+    event times (min) and kinds (0 bolus, 1 zero-order input)."""
 
     lam: FloatArray
     amp: FloatArray
@@ -210,79 +96,210 @@ class ModeCourse:
     ev_end: FloatArray
     ev_kind: NDArray[np.int64]
 
+    def segments(self) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Boundaries ``seg_t[S]`` and per segment the boluses at its start / inputs running on it."""
+        seg_t = np.unique(np.concatenate([self.ev_start, self.ev_end]))
+        start, end, kind = self.ev_start[None, :], self.ev_end[None, :], self.ev_kind[None, :]
+        t = seg_t[:, None]
+        bolus = (kind == 0) & (start == t)
+        active = (kind == 1) & (start <= t) & (end > t)
+        return seg_t, np.ascontiguousarray(bolus), np.ascontiguousarray(active)
 
-def _nasal_fraction(amount_mg: float) -> float:
-    """Perez-Ruixo per-dose nasal fraction for n 28-mg devices (reference §1.2)."""
-    n_dev = max(1, round(amount_mg / 28.0))
-    f1, fn = PEREZ_RUIXO["fr_nasal_first"].value, PEREZ_RUIXO["fr_nasal_next"].value
-    return f1 * (1.0 + (n_dev - 1) * fn) / n_dev
+
+def _keep_states(system: LinearSystem, dosed: set[int], output: str) -> list[int]:
+    """States reachable from the dosed states that also reach the output (exact reduced system)."""
+    adj = system.K != 0  # adj[i, j]: flow j -> i
+    n = system.n
+    reach = set(dosed)
+    stack = list(dosed)
+    while stack:
+        j = stack.pop()
+        for i in range(n):
+            if adj[i, j] and i not in reach:
+                reach.add(i)
+                stack.append(i)
+    obs = {i for i in range(n) if system.outputs[output][i] != 0}
+    stack = list(obs)
+    while stack:
+        i = stack.pop()
+        for j in range(n):
+            if adj[i, j] and j not in obs:
+                obs.add(j)
+                stack.append(j)
+    return sorted(reach & obs)
 
 
-def build_course(pk: PatientPK, events: Sequence[DoseEvent], *, enantiomer_share: float = 1.0) -> ModeCourse:
-    """Mode amplitudes of every dose for every patient. ``enantiomer_share`` scales the amount (0.5 = S half)."""
+def _eigenvalues(K: FloatArray) -> FloatArray:
+    """Real eigenvalues ``μ[n, s]`` of stacked compartment matrices."""
+    s = K.shape[-1]
+    if s == 1:
+        return K[:, :, 0].copy()
+    if s == 3:
+        # characteristic polynomial μ³ + a μ² + b μ + c (reference §5: trigonometric Cardano roots)
+        a = -np.trace(K, axis1=1, axis2=2)
+        b = (
+            K[:, 0, 0] * K[:, 1, 1]
+            - K[:, 0, 1] * K[:, 1, 0]
+            + K[:, 0, 0] * K[:, 2, 2]
+            - K[:, 0, 2] * K[:, 2, 0]
+            + K[:, 1, 1] * K[:, 2, 2]
+            - K[:, 1, 2] * K[:, 2, 1]
+        )
+        c = -np.linalg.det(K)
+        p = b - a * a / 3.0
+        q = 2.0 * a**3 / 27.0 - a * b / 3.0 + c
+        rp = np.sqrt(np.maximum(-p / 3.0, 1e-300))
+        arg = np.clip(-q / (2.0 * rp**3), -1.0, 1.0)
+        phi = np.arccos(arg) / 3.0
+        mu = np.stack([2.0 * rp * np.cos(phi - 2.0 * math.pi * k / 3.0) - a / 3.0 for k in range(3)], axis=1)
+        for _ in range(3):  # Newton polish on the cubic
+            f = ((mu + a[:, None]) * mu + b[:, None]) * mu + c[:, None]
+            df = (3.0 * mu + 2.0 * a[:, None]) * mu + b[:, None]
+            mu = mu - np.where(df != 0.0, f / np.where(df != 0.0, df, 1.0), 0.0)
+        return np.asarray(mu, dtype=np.float64)
+    ev = np.linalg.eigvals(K)
+    if np.max(np.abs(ev.imag)) > 1e-9 * max(1e-300, float(np.max(np.abs(ev.real)))):
+        raise ArithmeticError("complex eigenvalues: not a compartmental (real-spectrum) system")
+    return np.asarray(ev.real, dtype=np.float64)
+
+
+def modes(K: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Rates ``λ[n, s]`` (ascending, 1/min) and amplitudes ``A[n, s, j]`` (output per unit amount put in
+    state ``j``, per mode) of ``c·exp(K t)`` for stacked ``K[n, s, s]``, ``c[n, s]`` (Sylvester's formula)."""
+    n, s, _ = K.shape
+    mu = _eigenvalues(K)
+    mu.sort(axis=1)
+    lam = -mu[:, ::-1].copy()  # ascending rates
+    mu = mu[:, ::-1]
+    if np.any(lam <= 0.0) or not np.all(np.isfinite(lam)):
+        raise ArithmeticError("fast path: non-decaying or non-finite mode")
+    if s > 1:
+        gap = np.min(np.diff(lam, axis=1) / lam[:, 1:], axis=1)
+        bad = np.nonzero(gap < MIN_RELATIVE_GAP)[0]
+        if bad.size:
+            raise ArithmeticError(
+                f"fast path: {bad.size} patient(s) with (nearly) coinciding exponents (first index {bad[0]}); "
+                "use kairos.pharmacology.pk.simulate (expm-based, Jordan-safe) for them"
+            )
+    amp = np.empty((n, s, s))
+    eye = np.eye(s)
+    for m in range(s):
+        v = c.copy()
+        for k in range(s):
+            if k != m:
+                v = (
+                    np.einsum("ns,nst->nt", v, K - mu[:, k, None, None] * eye)
+                    / (mu[:, m] - mu[:, k])[:, None]
+                )
+        amp[:, m, :] = v
+    return lam, amp
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    start: float
+    duration: float
+    state: int
+    amount: FloatArray  # mg reaching the state, per patient
+
+
+def _inputs(system: LinearSystem, events: Sequence[DoseEvent], n: int) -> list[_Input]:
+    """Dose events -> per-channel inputs with per-patient amounts (same rules as ``pk.linear.expand_doses``)."""
+    out: list[_Input] = []
+    session_mg: dict[Drug, float] = {}
+    last_in: dict[Drug, float] = {}
+    for ev in sorted(events, key=lambda e: e.start_min):
+        if ev.route not in system.inputs:
+            raise InputError(f"route {ev.route.value!r} is not available in this model")
+        prior = 0.0
+        if ev.route is Route.INTRANASAL:
+            if ev.drug in last_in and ev.start_min - last_in[ev.drug] <= INTRANASAL_SESSION_GAP_MIN:
+                prior = session_mg[ev.drug]
+            else:
+                session_mg[ev.drug] = 0.0
+            session_mg[ev.drug] = prior + ev.amount_mg_base
+            last_in[ev.drug] = ev.start_min
+        for ch in system.inputs[ev.route]:
+            share = DOSE_SHARE[ev.drug][ch.enantiomer]
+            if share == 0.0 or ev.amount_mg_base == 0.0:
+                continue
+            frac = np.broadcast_to(np.asarray(ch.fraction, dtype=float), (n,))
+            if ch.fraction_after_first_device is None:
+                amount = ev.amount_mg_base * frac
+            else:
+                device = np.asarray(ch.device_mg, dtype=float)
+                first = np.maximum(0.0, np.minimum(ev.amount_mg_base, device - prior))
+                later = np.broadcast_to(np.asarray(ch.fraction_after_first_device, dtype=float), (n,))
+                amount = first * frac + (ev.amount_mg_base - first) * later
+            dur = np.asarray(ev.duration_min if ch.duration_min is None else ch.duration_min, dtype=float)
+            if dur.size > 1 and np.ptp(dur) > 0:  # pragma: no cover - no library model has IIV on a lead-in
+                raise InputError("fast path: input durations must be common to all patients")
+            out.append(_Input(ev.start_min, float(dur.flat[0]), ch.state, amount * share))
+    return out
+
+
+def build_course(
+    model: str,
+    params: Mapping[str, FloatArray],
+    events: Sequence[DoseEvent],
+    *,
+    output: str = "parent",
+    subject: Subject | None = None,
+) -> ModeCourse:
+    """Mode form of ``output`` (``parent``, or ``parent_S`` / ``parent_R`` for racemic) for every patient."""
     if not events:
         raise InputError("dose_events must contain at least one dose")
-    evs = sorted(events, key=lambda d: d.start_min)
-    lam3, a3 = modes_3cmt(pk.cl, pk.v1, pk.q2, pk.v2, pk.q3, pk.v3)
-    n = pk.n
-    ka_sw = PEREZ_RUIXO["ka_swallowed_h"].value / 60.0
-    extra = {r: ka.value / 60.0 for r, (_, ka) in EXTRAVASCULAR.items()}
-    # modes: 3 disposition + nasal + swallowed + one per extravascular route used
-    routes = sorted({e.route for e in evs if e.route in EXTRAVASCULAR})
-    m_total = 3 + 2 + len(routes)
-    lam = np.empty((n, m_total))
-    lam[:, :3] = lam3
-    lam[:, 3] = pk.ka_nasal
-    lam[:, 4] = ka_sw
-    for i, r in enumerate(routes):
-        lam[:, 5 + i] = extra[r]
-    # keep absorption rates away from disposition exponents (limit form otherwise; error ~1e-9 relative)
-    for m in range(3, m_total):
-        close = np.abs(lam[:, m : m + 1] - lam3) < 1e-9 * lam[:, m : m + 1]
-        lam[:, m] = np.where(close.any(axis=1), lam[:, m] * (1.0 + 1e-8), lam[:, m])
-    amp = np.zeros((n, len(evs), m_total))
-    starts = np.empty(len(evs))
-    ends = np.empty(len(evs))
-    kinds = np.zeros(len(evs), dtype=np.int64)
-
-    def absorb(e_idx: int, m: int, dose_mg: float) -> None:
-        ka = lam[:, m]
-        coef = dose_mg * 1000.0 * ka[:, None] * a3 / (ka[:, None] - lam3)
-        amp[:, e_idx, :3] += coef
-        amp[:, e_idx, m] -= coef.sum(axis=1)
-
-    for i, ev in enumerate(evs):
-        dose = ev.amount_mg_base * enantiomer_share
-        starts[i] = ev.start_min
-        if ev.route is Route.IV:
-            if ev.duration_min > 0:
-                ends[i] = ev.start_min + ev.duration_min
-                kinds[i] = 1
-                rate = dose / ev.duration_min
-                amp[:, i, :3] = rate * 1000.0 * a3 / lam3
-            else:
-                ends[i] = ev.start_min
-                amp[:, i, :3] = dose * 1000.0 * a3
-        elif ev.route is Route.INTRANASAL:
-            ends[i] = ev.start_min
-            fr = _nasal_fraction(ev.amount_mg_base)
-            absorb(i, 3, dose * fr)
-            absorb(i, 4, dose * (1.0 - fr) * PEREZ_RUIXO["f_swallowed"].value)
+    subj = subject or Subject()
+    drug = course_drug(events)
+    typical = linear_system(model, subj, drug)
+    if output not in typical.outputs:
+        raise InputError(f"output must be one of {', '.join(typical.outputs)} (got {output!r})")
+    n = int(np.shape(next(iter(params.values())))[0])
+    system = batch_linear_system(model, subj, drug, params)
+    inputs = _inputs(system, events, n)
+    keep = _keep_states(typical, {i.state for i in inputs}, output)
+    idx = {s: j for j, s in enumerate(keep)}
+    inputs = [i for i in inputs if i.state in idx]
+    if not inputs:
+        raise InputError(f"dose_events do not reach output {output!r} of {model}")
+    K = np.ascontiguousarray(system.K[:, keep][:, :, keep])
+    c = np.ascontiguousarray(system.outputs[output][:, keep])
+    lam, a_unit = modes(K, c)
+    inputs.sort(key=lambda i: i.start)
+    amp = np.empty((n, len(inputs), len(keep)))
+    starts = np.empty(len(inputs))
+    ends = np.empty(len(inputs))
+    kinds = np.zeros(len(inputs), dtype=np.int64)
+    for e, inp in enumerate(inputs):
+        a_j = a_unit[:, :, idx[inp.state]]
+        starts[e] = inp.start
+        ends[e] = inp.start + inp.duration
+        if inp.duration > 0:
+            kinds[e] = 1
+            amp[:, e, :] = (inp.amount / inp.duration)[:, None] * a_j / lam
         else:
-            ends[i] = ev.start_min
-            f, _ = EXTRAVASCULAR[ev.route]
-            absorb(i, 5 + routes.index(ev.route), dose * f.value)
+            amp[:, e, :] = inp.amount[:, None] * a_j
     return ModeCourse(lam=lam, amp=amp, ev_start=starts, ev_end=ends, ev_kind=kinds)
 
 
-def model_for(events: Sequence[DoseEvent]) -> str:
-    drugs = {e.drug for e in events}
-    routes = {e.route for e in events}
-    if Route.INTRANASAL in routes:
-        if drugs != {Drug.ESKETAMINE}:
-            raise InputError("intranasal route: only esketamine has an intranasal model")
-        return "perez-ruixo-2021-surrogate"
-    return "fanta-2015"
+@dataclass(frozen=True, slots=True)
+class PatientCourses:
+    """The model, per-patient parameters and mode courses (S first, then R for racemic) of one chunk."""
+
+    model: str
+    params: dict[str, FloatArray]
+    courses: list[ModeCourse]
+
+
+def courses_for(events: Sequence[DoseEvent], eta: FloatArray, weight_kg: float = 70.0) -> PatientCourses:
+    """Mode courses for each active enantiomer: [S] (esketamine) or [S, R] (racemic)."""
+    model = model_for(events)
+    params = patient_parameters(model, eta)
+    subject = Subject(weight_kg=weight_kg)
+    drug = course_drug(events)
+    outs = ["parent"] if drug is Drug.ESKETAMINE else ["parent_S", "parent_R"]
+    courses = [build_course(model, params, events, output=o, subject=subject) for o in outs]
+    return PatientCourses(model=model, params=params, courses=courses)
 
 
 def _kernels() -> Any:
@@ -291,28 +308,33 @@ def _kernels() -> Any:
     return trials_kernels
 
 
-def grid_concentrations(course: ModeCourse, t0: float, dt: float, n_t: int) -> FloatArray:
-    """Concentrations (ng/mL) on the uniform grid ``t0 + k·dt`` via the numba recurrence kernel."""
+def grid_concentrations(
+    course: ModeCourse, t0: float, dt: float, n_t: int, out: FloatArray | None = None
+) -> FloatArray:
+    """Concentrations (ng/mL) on the uniform grid ``t0 + k·dt`` (numba recurrence kernel).
+
+    ``out``: optional float64 buffer ``[n, ≥ n_t]`` reused across chunks (its first ``n_t`` columns are used).
+    """
     if not (dt > 0 and n_t >= 1):
         raise InputError("grid: dt must be > 0 and n_t >= 1")
-    out = np.empty((course.lam.shape[0], n_t))
-    _kernels().grid_kernel(
-        course.lam, course.amp, course.ev_start, course.ev_end, course.ev_kind, float(t0), float(dt), out
-    )
-    return out
+    n = course.lam.shape[0]
+    buf = np.empty((n, n_t)) if out is None else out[:n, :n_t]
+    seg_t, bolus, active = course.segments()
+    _kernels().grid_kernel(course.lam, course.amp, seg_t, bolus, active, float(t0), float(dt), buf)
+    return buf
 
 
-def grid_concentrations_numpy(course: ModeCourse, t: FloatArray) -> FloatArray:
-    """Naive vectorised closed form (superposition over events at every time; benchmark baseline)."""
+def exact_concentrations(course: ModeCourse, t: FloatArray) -> FloatArray:
+    """Vectorised closed form at arbitrary times (superposition over events; reference/benchmark baseline)."""
+    t = np.asarray(t, dtype=np.float64)
     c = np.zeros((course.lam.shape[0], t.size))
     lam = course.lam[:, None, :]
     for e in range(course.ev_start.size):
         ts, te = course.ev_start[e], course.ev_end[e]
-        tau = t - ts
-        on = tau >= 0
+        on = t >= ts
         if not on.any():
             continue
-        tt = np.where(on, tau, 0.0)[None, :, None]
+        tt = np.where(on, t - ts, 0.0)[None, :, None]
         if course.ev_kind[e] == 1:
             after = np.maximum(t - te, 0.0)[None, :, None]
             term = np.exp(-lam * after) - np.exp(-lam * tt)
@@ -322,9 +344,8 @@ def grid_concentrations_numpy(course: ModeCourse, t: FloatArray) -> FloatArray:
     return c
 
 
-def exact_concentrations(course: ModeCourse, t: FloatArray) -> FloatArray:
-    """Exact evaluation at arbitrary times (same superposition as the numpy path)."""
-    return grid_concentrations_numpy(course, np.asarray(t, dtype=np.float64))
+#: kept for the benchmark's naive baseline
+grid_concentrations_numpy = exact_concentrations
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,23 +355,16 @@ class EventSummary:
     time_above_min: FloatArray
 
 
-def event_summary(course: ModeCourse, t_end: float, threshold: float, scan_dt: float = 1.0) -> EventSummary:
-    """Exact event-based Cmax, Tmax and time above ``threshold`` (ng/mL) up to ``t_end`` (min)."""
+def event_summary(course: ModeCourse, t_end: float, threshold: float) -> EventSummary:
+    """Exact event-based Cmax, Tmax and time above ``threshold`` (ng/mL) over [first event, ``t_end``]."""
     if not (threshold > 0 and math.isfinite(threshold)):
         raise InputError(f"threshold must be a positive number of ng/mL (got {threshold!r})")
+    if not math.isfinite(t_end):
+        raise InputError(f"t_end must be a finite time in minutes (got {t_end!r})")
     n = course.lam.shape[0]
     cmax, tmax, above = np.empty(n), np.empty(n), np.empty(n)
+    seg_t, bolus, active = course.segments()
     _kernels().event_kernel(
-        course.lam,
-        course.amp,
-        course.ev_start,
-        course.ev_end,
-        course.ev_kind,
-        float(t_end),
-        float(threshold),
-        float(scan_dt),
-        cmax,
-        tmax,
-        above,
+        course.lam, course.amp, seg_t, bolus, active, float(t_end), float(threshold), cmax, tmax, above
     )
     return EventSummary(cmax=cmax, tmax=tmax, time_above_min=above)

@@ -1,15 +1,27 @@
 # mypy: allow-untyped-decorators, allow-untyped-calls, allow-untyped-defs, disable-error-code="no-any-return"
 """numba kernels of the virtual-trial fast path. Imported lazily (only when the fast path runs).
 
-Representation (see :mod:`kairos.pharmacology.trials_fastpath`): the central concentration of a linear
-model is a sum of modes ``Σ_m x_m(t)``, each decaying as ``exp(−λ_m t)``. An event ``e`` with start
-``ts`` and end ``te`` adds to mode ``m`` of patient ``n``:
+Representation (see :mod:`kairos.pharmacology.trials_fastpath`): the plasma concentration of a linear
+model is a sum of modes ``Σ_m x_m(t)`` with rates ``λ_m > 0`` (sorted ascending per patient). Event ``e``
+(start ``ts``, end ``te``) adds to mode ``m`` of patient ``n``:
 
 * bolus (kind 0): ``amp[n,e,m]·exp(−λ(t − ts))`` for ``t ≥ ts``;
-* zero-order infusion (kind 1): ``amp[n,e,m]·(exp(−λ·max(t − te, 0)) − exp(−λ(t − ts)))`` for ``t ≥ ts``.
+* zero-order input (kind 1): ``amp[n,e,m]·(exp(−λ·max(t − te, 0)) − exp(−λ(t − ts)))`` for ``t ≥ ts``.
 
-Both are exact; on a uniform grid the modes advance by the exponential recurrence
-``x(t+Δ) = x(t)·exp(−λΔ) + (input over (t, t+Δ])`` in float64.
+Event boundaries (all starts and ends) cut time into *segments* with constant input. On a segment
+starting at ``a`` every mode relaxes exactly to the sum ``r_m`` of the amplitudes of the zero-order inputs
+running on it:  ``x_m(a + τ) = r_m + (x_m(a) − r_m)·e^{−λ_m τ}``  (boluses at ``a`` are added first).
+Segment tables (``seg_t``, ``bolus``, ``active``) are common to all patients and built by the caller.
+
+* :func:`grid_kernel` — uniform grid: per segment one exponential per mode, then the recurrence
+  ``y_m ← y_m·e^{−λ_m Δ}`` (``y = x − r``), one store per point (write-bandwidth bound).
+* :func:`event_kernel` — exact Cmax/Tmax and time above a threshold. On a segment ``c(τ) = R + Σ u_m e^{−λ_m τ}``
+  is a sum of exponentials; its critical points (zeros of ``c'``) and threshold crossings (zeros of
+  ``c − thr``) are found exactly by the generalised-Rolle recursion for exponential sums: multiplying
+  ``f = Σ w_m e^{−μ_m τ}`` by ``e^{μ_0 τ}`` and differentiating removes one term, so the zeros of the
+  derivative chain (computed bottom-up, a single term has none) split the segment into pieces on which the
+  level above is monotone and has at most one, sign-bracketed, zero; each is refined by Illinois regula
+  falsi to 1e-9 min. No sub-stepping, no grid.
 """
 
 from __future__ import annotations
@@ -19,216 +31,225 @@ import math
 import numpy as np
 from numba import njit, prange
 
-_NEG_INF = -1.0e300
+_INF = math.inf
 
 
 @njit(cache=True)
-def _add_inputs(x, lam_n, amp_n, ev_start, ev_end, ev_kind, e_lo, t_prev, t):  # pragma: no cover - jit
-    """Add the inputs of events overlapping (t_prev, t] to the mode states ``x`` (valid at ``t``)."""
+def _apply_segment_inputs(x, r, amp_n, bolus_s, active_s):  # pragma: no cover - jit
+    """Add the boluses at the segment start to ``x``; ``r`` = sum of amplitudes of running inputs."""
     m_count = x.shape[0]
-    for e in range(e_lo, ev_start.shape[0]):
-        ts = ev_start[e]
-        if ts > t:
-            break
-        if ev_kind[e] == 1:
-            a = ts if ts > t_prev else t_prev
-            b = ev_end[e] if ev_end[e] < t else t
-            if b > a:
-                for m in range(m_count):
-                    lm = lam_n[m]
-                    x[m] += amp_n[e, m] * (math.exp(-lm * (t - b)) - math.exp(-lm * (t - a)))
-        elif ts > t_prev:
+    for m in range(m_count):
+        r[m] = 0.0
+    for e in range(bolus_s.shape[0]):
+        if bolus_s[e]:
             for m in range(m_count):
-                x[m] += amp_n[e, m] * math.exp(-lam_n[m] * (t - ts))
-
-
-@njit(cache=True)
-def _advance_lo(e_lo, ev_end, t_prev):  # pragma: no cover - jit
-    while e_lo < ev_end.shape[0] and ev_end[e_lo] < t_prev:
-        e_lo += 1
-    return e_lo
+                x[m] += amp_n[e, m]
+        if active_s[e]:
+            for m in range(m_count):
+                r[m] += amp_n[e, m]
 
 
 @njit(cache=True, parallel=True)
-def grid_kernel(lam, amp, ev_start, ev_end, ev_kind, t0, dt, out):  # pragma: no cover - jit
-    """Concentrations ``out[n, k]`` at ``t0 + k·dt`` (scale already in ``amp``)."""
+def grid_kernel(lam, amp, seg_t, bolus, active, t0, dt, out):  # pragma: no cover - jit
+    """Concentrations ``out[n, k]`` at ``t0 + k·dt`` (``out`` may be a reused buffer)."""
     n_pat, m_count = lam.shape
     n_t = out.shape[1]
+    n_seg = seg_t.shape[0]
     for n in prange(n_pat):
         lam_n = lam[n]
         amp_n = amp[n]
         x = np.zeros(m_count)
+        r = np.zeros(m_count)
+        y = np.empty(m_count)
         dec = np.empty(m_count)
         for m in range(m_count):
             dec[m] = math.exp(-lam_n[m] * dt)
-        _add_inputs(x, lam_n, amp_n, ev_start, ev_end, ev_kind, 0, _NEG_INF, t0)
-        s = 0.0
-        for m in range(m_count):
-            s += x[m]
-        out[n, 0] = s
-        e_lo = 0
-        for k in range(1, n_t):
-            t = t0 + k * dt
-            t_prev = t - dt
-            e_lo = _advance_lo(e_lo, ev_end, t_prev)
-            for m in range(m_count):
-                x[m] *= dec[m]
-            if e_lo < ev_start.shape[0] and ev_start[e_lo] <= t:
-                _add_inputs(x, lam_n, amp_n, ev_start, ev_end, ev_kind, e_lo, t_prev, t)
-            s = 0.0
-            for m in range(m_count):
-                s += x[m]
-            out[n, k] = s
+        k = 0
+        while k < n_t and t0 + k * dt < seg_t[0]:
+            out[n, k] = 0.0
+            k += 1
+        for s in range(n_seg):
+            a = seg_t[s]
+            b = seg_t[s + 1] if s + 1 < n_seg else _INF
+            _apply_segment_inputs(x, r, amp_n, bolus[s], active[s])
+            if k < n_t and t0 + k * dt < b:
+                tau = t0 + k * dt - a
+                rsum = 0.0
+                for m in range(m_count):
+                    y[m] = (x[m] - r[m]) * math.exp(-lam_n[m] * tau)
+                    rsum += r[m]
+                if m_count == 3:  # common case (3-compartment IV): scalar registers, no inner loop
+                    y0, y1, y2 = y[0], y[1], y[2]
+                    d0, d1, d2 = dec[0], dec[1], dec[2]
+                    while k < n_t and t0 + k * dt < b:
+                        out[n, k] = rsum + y0 + y1 + y2
+                        y0 *= d0
+                        y1 *= d1
+                        y2 *= d2
+                        k += 1
+                else:
+                    while k < n_t and t0 + k * dt < b:
+                        acc = rsum
+                        for m in range(m_count):
+                            acc += y[m]
+                            y[m] *= dec[m]
+                        out[n, k] = acc
+                        k += 1
+            if b < _INF:
+                for m in range(m_count):
+                    x[m] = r[m] + (x[m] - r[m]) * math.exp(-lam_n[m] * (b - a))
 
 
 @njit(cache=True)
-def _state_at(x0, lam_n, amp_n, ev_start, ev_end, ev_kind, t_a, t, x_out):  # pragma: no cover - jit
-    """Mode states at ``t`` from the states ``x0`` at ``t_a`` (exact)."""
-    for m in range(x0.shape[0]):
-        x_out[m] = x0[m] * math.exp(-lam_n[m] * (t - t_a))
-    _add_inputs(x_out, lam_n, amp_n, ev_start, ev_end, ev_kind, 0, t_a, t)
+def _eval(c, u, k0, count, tau):  # pragma: no cover - jit
     s = 0.0
-    for m in range(x0.shape[0]):
-        s += x_out[m]
+    for m in range(k0, count):
+        s += c[m] * math.exp(-u[m] * tau)
     return s
 
 
-@njit(cache=True, parallel=True)
-def event_kernel(
-    lam, amp, ev_start, ev_end, ev_kind, t_end, thr, scan_dt, cmax, tmax, t_above
-):  # pragma: no cover
-    """Exact event-based Cmax/Tmax and time above ``thr`` over ``[first event, t_end]``.
+@njit(cache=True)
+def _refine(c, u, k0, count, lo, hi, flo, fhi):  # pragma: no cover - jit
+    """Zero of ``Σ_{m≥k0} c_m e^{−u_m τ}`` in the sign bracket [lo, hi] (Illinois regula falsi)."""
+    side = 0
+    root = 0.5 * (lo + hi)
+    for _ in range(100):
+        root = (lo * fhi - hi * flo) / (fhi - flo)
+        if not lo < root < hi:
+            root = 0.5 * (lo + hi)
+        fr = _eval(c, u, k0, count, root)
+        if fr == 0.0:
+            return root
+        if (fr > 0.0) == (flo > 0.0):
+            lo = root
+            flo = fr
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = root
+            fhi = fr
+            if side == 1:
+                flo *= 0.5
+            side = 1
+        if hi - lo < 1e-9:
+            break
+    return root
 
-    Scans each inter-event window on substeps of at most ``scan_dt`` (event starts/ends are substep
-    boundaries); a sign change of ``c − thr`` is refined by Illinois regula falsi on the exact solution,
-    a local maximum by golden-section search. After an input ends the scan stops once the concentration
-    is below ``thr`` and falling (mammillary disposition then decays monotonically).
+
+@njit(cache=True)
+def expsum_zeros(w, mu, length, cw, cu, za, zb):  # pragma: no cover - jit
+    """Zeros in (0, length) of ``f(τ) = Σ_m w_m e^{−μ_m τ}`` (``μ`` ascending, ≥ 0); returns their count.
+
+    Zeros are written sorted to ``za``. ``cw``/``cu`` are [count, count] work arrays, ``zb`` a work vector.
+    Exact up to the root tolerance: an exponential sum with K terms has at most K − 1 zeros, located by
+    the bottom-up derivative chain described in the module docstring.
     """
+    count = w.shape[0]
+    for m in range(count):
+        cw[0, m] = w[m]
+        cu[0, m] = mu[m]
+    for k in range(count - 1):
+        for m in range(k + 1, count):
+            du = cu[k, m] - cu[k, k]
+            cu[k + 1, m] = du
+            cw[k + 1, m] = -du * cw[k, m]
+    n_z = 0  # zeros of level count-1 (single term): none
+    for k in range(count - 2, -1, -1):
+        # pieces: 0, za[0..n_z-1], length ; level k has <= 1 zero per piece
+        n_new = 0
+        lo = 0.0
+        flo = _eval(cw[k], cu[k], k, count, lo)
+        for i in range(n_z + 1):
+            hi = za[i] if i < n_z else length
+            fhi = _eval(cw[k], cu[k], k, count, hi)
+            if (flo > 0.0 and fhi < 0.0) or (flo < 0.0 and fhi > 0.0):
+                zb[n_new] = _refine(cw[k], cu[k], k, count, lo, hi, flo, fhi)
+                n_new += 1
+            lo = hi
+            flo = fhi
+        for i in range(n_new):
+            za[i] = zb[i]
+        n_z = n_new
+    return n_z
+
+
+@njit(cache=True, parallel=True)
+def event_kernel(lam, amp, seg_t, bolus, active, t_end, thr, cmax, tmax, t_above):  # pragma: no cover
+    """Exact Cmax/Tmax and time with ``c ≥ thr`` over [first event, ``t_end``] (see module docstring)."""
     n_pat, m_count = lam.shape
-    n_ev = ev_start.shape[0]
-    gr = 0.6180339887498949
+    n_seg = seg_t.shape[0]
+    k_all = m_count + 1
     for n in prange(n_pat):
         lam_n = lam[n]
         amp_n = amp[n]
         x = np.zeros(m_count)
-        xt = np.zeros(m_count)
-        xs = np.zeros(m_count)
-        x_m1 = np.zeros(m_count)
+        r = np.zeros(m_count)
+        w = np.empty(k_all)
+        mu = np.empty(k_all)
+        cw = np.empty((k_all, k_all))
+        cu = np.empty((k_all, k_all))
+        za = np.empty(k_all)
+        zb = np.empty(k_all)
         best = 0.0
-        best_t = ev_start[0]
+        best_t = seg_t[0]
         above = 0.0
-        for e in range(n_ev):
-            w_start = ev_start[e]
-            if w_start >= t_end:
+        for s in range(n_seg):
+            a = seg_t[s]
+            if a >= t_end:
                 break
-            if e > 0 and ev_start[e] == ev_start[e - 1]:
-                continue
-            w_end = t_end
-            for f in range(e + 1, n_ev):
-                if ev_start[f] > w_start:
-                    w_end = min(ev_start[f], t_end)
-                    break
-            # latest input end among events started so far
-            in_end = w_start
-            for f in range(n_ev):
-                if ev_start[f] <= w_start and ev_end[f] > in_end:
-                    in_end = ev_end[f]
+            b = seg_t[s + 1] if s + 1 < n_seg else t_end
+            if b > t_end:
+                b = t_end
+            length = b - a
+            _apply_segment_inputs(x, r, amp_n, bolus[s], active[s])
+            rsum = 0.0
+            c0 = 0.0
             for m in range(m_count):
-                x[m] = 0.0
-            c_prev2 = -1.0
-            c_prev = _state_at(x, lam_n, amp_n, ev_start, ev_end, ev_kind, _NEG_INF, w_start, xt)
+                rsum += r[m]
+                c0 += x[m]
+            # u_m = x_m − r_m ; c(τ) = rsum + Σ u_m e^{−λ_m τ}
+            # candidates: segment ends and interior critical points (zeros of c')
+            c_end = rsum
             for m in range(m_count):
-                x[m] = xt[m]
-            t_a = w_start
-            t_am1 = w_start
+                c_end += (x[m] - r[m]) * math.exp(-lam_n[m] * length)
+            if c0 > best:
+                best = c0
+                best_t = a
+            if c_end > best:
+                best = c_end
+                best_t = b
             for m in range(m_count):
-                x_m1[m] = x[m]
-            while t_a < w_end:
-                t_b = t_a + scan_dt
-                if t_a < in_end < t_b:
-                    t_b = in_end
-                if t_b > w_end:
-                    t_b = w_end
-                c_b = _state_at(x, lam_n, amp_n, ev_start, ev_end, ev_kind, t_a, t_b, xt)
-                # time above threshold on (t_a, t_b]
-                fa = c_prev - thr
-                fb = c_b - thr
-                if fa >= 0.0 and fb >= 0.0:
-                    above += t_b - t_a
-                elif (fa >= 0.0) != (fb >= 0.0):
-                    lo = t_a
-                    hi = t_b
-                    flo = fa
-                    fhi = fb
-                    side = 0
-                    root = 0.5 * (lo + hi)
-                    for _ in range(60):
-                        root = (lo * fhi - hi * flo) / (fhi - flo)
-                        fr = _state_at(x, lam_n, amp_n, ev_start, ev_end, ev_kind, t_a, root, xs) - thr
-                        if (fr >= 0.0) == (flo >= 0.0):
-                            lo = root
-                            flo = fr
-                            if side == -1:
-                                fhi *= 0.5
-                            side = -1
-                        else:
-                            hi = root
-                            fhi = fr
-                            if side == 1:
-                                flo *= 0.5
-                            side = 1
-                        if hi - lo < 1e-9 or fr == 0.0:
-                            break
-                    if fa >= 0.0:
-                        above += root - t_a
-                    else:
-                        above += t_b - root
-                # local maximum at t_a (sampled c_prev2 <= c_prev >= c_b): refine on [t_am1, t_b]
-                if c_prev >= c_b and c_prev >= c_prev2 and c_prev > best:
-                    cand = c_prev
-                    cand_t = t_a
-                    if t_a != in_end and t_a != w_start:
-                        lo = t_am1
-                        hi = t_b
-                        c1 = hi - gr * (hi - lo)
-                        c2 = lo + gr * (hi - lo)
-                        f1 = _state_at(x_m1, lam_n, amp_n, ev_start, ev_end, ev_kind, t_am1, c1, xs)
-                        f2 = _state_at(x_m1, lam_n, amp_n, ev_start, ev_end, ev_kind, t_am1, c2, xs)
-                        for _ in range(60):
-                            if f1 > f2:
-                                hi = c2
-                                c2 = c1
-                                f2 = f1
-                                c1 = hi - gr * (hi - lo)
-                                f1 = _state_at(x_m1, lam_n, amp_n, ev_start, ev_end, ev_kind, t_am1, c1, xs)
-                            else:
-                                lo = c1
-                                c1 = c2
-                                f1 = f2
-                                c2 = lo + gr * (hi - lo)
-                                f2 = _state_at(x_m1, lam_n, amp_n, ev_start, ev_end, ev_kind, t_am1, c2, xs)
-                            if hi - lo < 1e-8:
-                                break
-                        if f1 > cand:
-                            cand = f1
-                            cand_t = c1
-                        if f2 > cand:
-                            cand = f2
-                            cand_t = c2
-                    best = cand
-                    best_t = cand_t
-                if c_b > best:
-                    best = c_b
-                    best_t = t_b
+                w[m] = -lam_n[m] * (x[m] - r[m])
+                mu[m] = lam_n[m]
+            n_c = expsum_zeros(w[:m_count], mu[:m_count], length, cw, cu, za, zb)
+            for i in range(n_c):
+                tc = za[i]
+                cc = rsum
                 for m in range(m_count):
-                    x_m1[m] = x[m]
-                    x[m] = xt[m]
-                t_am1 = t_a
-                c_prev2 = c_prev
-                c_prev = c_b
-                t_a = t_b
-                if t_a >= in_end and c_b < thr and c_b < c_prev2:
-                    break
+                    cc += (x[m] - r[m]) * math.exp(-lam_n[m] * tc)
+                if cc > best:
+                    best = cc
+                    best_t = a + tc
+            # time above threshold: zeros of rsum − thr + Σ u_m e^{−λ_m τ}
+            w[0] = rsum - thr
+            mu[0] = 0.0
+            for m in range(m_count):
+                w[m + 1] = x[m] - r[m]
+                mu[m + 1] = lam_n[m]
+            n_x = expsum_zeros(w, mu, length, cw, cu, za, zb)
+            lo = 0.0
+            for i in range(n_x + 1):
+                hi = za[i] if i < n_x else length
+                mid = 0.5 * (lo + hi)
+                g = rsum - thr
+                for m in range(m_count):
+                    g += (x[m] - r[m]) * math.exp(-lam_n[m] * mid)
+                if g >= 0.0:
+                    above += hi - lo
+                lo = hi
+            for m in range(m_count):
+                x[m] = r[m] + (x[m] - r[m]) * math.exp(-lam_n[m] * length)
         cmax[n] = best
         tmax[n] = best_t
         t_above[n] = above

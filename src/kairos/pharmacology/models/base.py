@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from kairos.pharmacology.pk.linear import LinearSystem
 from kairos.pharmacology.types import Drug, Route, Subject
@@ -75,6 +77,9 @@ class PKModel:
     studied: Mapping[str, StudiedRange]  # covariate -> studied range (warnings outside)
     builder: Builder = field(repr=False)
     dose_studied_mg: Mapping[Route, StudiedRange] = field(default_factory=dict)
+    #: the builder also accepts per-patient parameter arrays (shape (N,)) and then returns a LinearSystem
+    #: whose K / outputs / channel fractions carry a leading patient axis (see pk.batch_linear_system)
+    vectorised: bool = False
 
     def supports(self, drug: Drug | str, route: Route | str) -> bool:
         try:
@@ -107,6 +112,11 @@ class PKModel:
                 raise KeyError(f"unknown parameter(s) for {self.name}: {sorted(unknown)}")
             params.update(overrides)
         return self.builder(params, subject, drug)
+
+
+def batch_shape(p: Mapping[str, Any]) -> tuple[int, ...]:
+    """Common broadcast shape of the parameter values: () for floats, (N,) for per-patient arrays."""
+    return tuple(np.broadcast_shapes(*(np.shape(np.asarray(v)) for v in p.values())))
 
 
 def P(

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kairos.pharmacology.models.base import IIVBlock, PKModel, StudiedRange
+from kairos.pharmacology.models.base import IIVBlock, PKModel, StudiedRange, batch_shape
 from kairos.pharmacology.models.base import P as _P
 from kairos.pharmacology.pk.linear import InputChannel, LinearSystem, block_diagonal
 from kairos.pharmacology.types import Drug, Route, Subject
@@ -92,31 +92,32 @@ def _enantiomer_block(
     cl = p["CL"] * w**0.75 * (p["R_to_S_CL_ratio"] if enantiomer == "R" else 1.0)
     n = 6 if with_metabolite else 4
     DEP, CEN, P1, P2, NC, NP = range(6)
-    K = np.zeros((n, n))
+    shape = batch_shape(p)  # () for scalar parameters; (N,) for per-patient arrays
+    K = np.zeros((*shape, n, n))
     ka = p["ka_oral"] * h
-    K[DEP, DEP] = -ka
-    K[CEN, DEP] = ka
-    K[CEN, CEN] = -(cl + p["Q1"] + p["Q2"]) / v1 * h
-    K[P1, CEN] = p["Q1"] / v1 * h
-    K[CEN, P1] = p["Q1"] / p["Vp1"] * h
-    K[P1, P1] = -p["Q1"] / p["Vp1"] * h
-    K[P2, CEN] = p["Q2"] / v1 * h
-    K[CEN, P2] = p["Q2"] / p["Vp2"] * h
-    K[P2, P2] = -p["Q2"] / p["Vp2"] * h
-    c_parent = np.zeros(n)
-    c_parent[CEN] = 1000.0 / v1
+    K[..., DEP, DEP] = -ka
+    K[..., CEN, DEP] = ka
+    K[..., CEN, CEN] = -(cl + p["Q1"] + p["Q2"]) / v1 * h
+    K[..., P1, CEN] = p["Q1"] / v1 * h
+    K[..., CEN, P1] = p["Q1"] / p["Vp1"] * h
+    K[..., P1, P1] = -p["Q1"] / p["Vp1"] * h
+    K[..., P2, CEN] = p["Q2"] / v1 * h
+    K[..., CEN, P2] = p["Q2"] / p["Vp2"] * h
+    K[..., P2, P2] = -p["Q2"] / p["Vp2"] * h
+    c_parent = np.zeros((*shape, n))
+    c_parent[..., CEN] = 1000.0 / v1
     outputs = {"parent": c_parent}
     names = ["depot_oral", "central", "peripheral1", "peripheral2"]
     if with_metabolite:
         vn = p["V_nk"] * w
         cln = p["CL_nk"] * w**0.75
-        K[NC, CEN] = p["fm_nk"] * cl / v1 * h
-        K[NC, NC] = -(cln + p["Q_nk"]) / vn * h
-        K[NP, NC] = p["Q_nk"] / vn * h
-        K[NC, NP] = p["Q_nk"] / p["Vp_nk"] * h
-        K[NP, NP] = -p["Q_nk"] / p["Vp_nk"] * h
-        c_met = np.zeros(n)
-        c_met[NC] = 1000.0 / vn  # S-ketamine mass units as published (no MW conversion)
+        K[..., NC, CEN] = p["fm_nk"] * cl / v1 * h
+        K[..., NC, NC] = -(cln + p["Q_nk"]) / vn * h
+        K[..., NP, NC] = p["Q_nk"] / vn * h
+        K[..., NC, NP] = p["Q_nk"] / p["Vp_nk"] * h
+        K[..., NP, NP] = -p["Q_nk"] / p["Vp_nk"] * h
+        c_met = np.zeros((*shape, n))
+        c_met[..., NC] = 1000.0 / vn  # S-ketamine mass units as published (no MW conversion)
         outputs["metabolite"] = c_met
         names += ["snk_central", "snk_peripheral"]
     inputs = {
@@ -172,4 +173,5 @@ MODEL = PKModel(
         "age_y": StudiedRange(18.0, 45.0, "Otto 2021 Table 1: mean 23 y, SD 3.6-5.1 (approx.)"),
     },
     builder=build,
+    vectorised=True,
 )

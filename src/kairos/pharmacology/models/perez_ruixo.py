@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kairos.pharmacology.models.base import IIVBlock, PKModel, StudiedRange
+from kairos.pharmacology.models.base import IIVBlock, PKModel, StudiedRange, batch_shape
 from kairos.pharmacology.models.base import P as _P
 from kairos.pharmacology.pk.linear import InputChannel, LinearSystem
 from kairos.pharmacology.types import Drug, Route, Subject
@@ -116,30 +116,31 @@ def hepatic_qh(p: Mapping[str, float], subject: Subject) -> float:
 def build(p: Mapping[str, float], subject: Subject, drug: Drug) -> LinearSystem:
     h = 1.0 / 60.0  # per hour -> per minute
     qh = hepatic_qh(p, subject)
-    K = np.zeros((9, 9))
+    shape = batch_shape(p)  # () for scalar parameters; (N,) for per-patient arrays
+    K = np.zeros((*shape, 9, 9))
     kan, kasw, kapo = p["ka_n"] * h, p["ka_sw"] * h, p["ka_po"] * h
-    K[DEP_N, DEP_N] = -kan
-    K[CEN, DEP_N] = kan
-    K[DEP_SW, DEP_SW] = -kasw
-    K[LIV, DEP_SW] = kasw
-    K[DEP_PO, DEP_PO] = -kapo
-    K[LIV, DEP_PO] = kapo
+    K[..., DEP_N, DEP_N] = -kan
+    K[..., CEN, DEP_N] = kan
+    K[..., DEP_SW, DEP_SW] = -kasw
+    K[..., LIV, DEP_SW] = kasw
+    K[..., DEP_PO, DEP_PO] = -kapo
+    K[..., LIV, DEP_PO] = kapo
     vc = p["Vc"]
-    K[CEN, CEN] = -(p["Q1"] + p["Q2"] + qh) / vc * h
-    K[P1, CEN] = p["Q1"] / vc * h
-    K[CEN, P1] = p["Q1"] / p["Vp1"] * h
-    K[P1, P1] = -p["Q1"] / p["Vp1"] * h
-    K[P2, CEN] = p["Q2"] / vc * h
-    K[CEN, P2] = p["Q2"] / p["Vp2"] * h
-    K[P2, P2] = -p["Q2"] / p["Vp2"] * h
-    K[LIV, CEN] = qh / vc * h
-    K[CEN, LIV] = qh / p["Vh"] * h
-    K[LIV, LIV] = -(qh / p["Vh"] + p["kel"] + p["kmet"]) * h
-    K[NC, LIV] = p["kmet"] * h
-    K[NC, NC] = -(p["CLn"] + p["Q3"]) / p["Vcn"] * h
-    K[NP, NC] = p["Q3"] / p["Vcn"] * h
-    K[NC, NP] = p["Q3"] / p["Vpn"] * h
-    K[NP, NP] = -p["Q3"] / p["Vpn"] * h
+    K[..., CEN, CEN] = -(p["Q1"] + p["Q2"] + qh) / vc * h
+    K[..., P1, CEN] = p["Q1"] / vc * h
+    K[..., CEN, P1] = p["Q1"] / p["Vp1"] * h
+    K[..., P1, P1] = -p["Q1"] / p["Vp1"] * h
+    K[..., P2, CEN] = p["Q2"] / vc * h
+    K[..., CEN, P2] = p["Q2"] / p["Vp2"] * h
+    K[..., P2, P2] = -p["Q2"] / p["Vp2"] * h
+    K[..., LIV, CEN] = qh / vc * h
+    K[..., CEN, LIV] = qh / p["Vh"] * h
+    K[..., LIV, LIV] = -(qh / p["Vh"] + p["kel"] + p["kmet"]) * h
+    K[..., NC, LIV] = p["kmet"] * h
+    K[..., NC, NC] = -(p["CLn"] + p["Q3"]) / p["Vcn"] * h
+    K[..., NP, NC] = p["Q3"] / p["Vcn"] * h
+    K[..., NC, NP] = p["Q3"] / p["Vpn"] * h
+    K[..., NP, NP] = -p["Q3"] / p["Vpn"] * h
     frn = p["FRn"]
     frn2 = frn * p["FRn_later_device_factor"]
     fgut = p["Fgut"]
@@ -152,10 +153,10 @@ def build(p: Mapping[str, float], subject: Subject, drug: Drug) -> LinearSystem:
         ),
         Route.ORAL: (InputChannel(DEP_PO, fgut, p["Dpo"] * 60.0),),
     }
-    c_parent = np.zeros(9)
-    c_parent[CEN] = 1000.0 / vc  # mg/L -> ng/mL
-    c_met = np.zeros(9)
-    c_met[NC] = 1000.0 / p["Vcn"]  # apparent, esketamine mass units as published (no MW conversion)
+    c_parent = np.zeros((*shape, 9))
+    c_parent[..., CEN] = 1000.0 / vc  # mg/L -> ng/mL
+    c_met = np.zeros((*shape, 9))
+    c_met[..., NC] = 1000.0 / p["Vcn"]  # apparent, esketamine mass units as published (no MW conversion)
     return LinearSystem(K, STATES, inputs, {"parent": c_parent, "metabolite": c_met}, ("S",))
 
 
@@ -204,6 +205,7 @@ MODEL = PKModel(
         "weight_kg": StudiedRange(39.0, 170.0, "Perez-Ruixo 2021 Table 2 (39-170 kg)"),
     },
     builder=build,
+    vectorised=True,
     dose_studied_mg={
         Route.INTRANASAL: StudiedRange(14.0, 112.0, "Perez-Ruixo 2021: IN 14-112 mg"),
         Route.IV: StudiedRange(28.0, 28.0, "Perez-Ruixo 2021: IV 28 mg"),

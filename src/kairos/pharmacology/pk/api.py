@@ -25,7 +25,7 @@ from kairos.pharmacology.pk.linear import LinearSystem, Trajectory
 from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
 
 if TYPE_CHECKING:
-    from kairos.pharmacology.models.base import PKModel
+    from kairos.pharmacology.models.base import IIVBlock, PKModel
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -259,3 +259,97 @@ def sample_parameters(
                 logit = math.log(typical / (1.0 - typical))
                 out[name] = 1.0 / (1.0 + np.exp(-(logit + eta[:, j])))
     return out
+
+
+def iiv_blocks(model_name: str, *, include_placeholder_iiv: bool = False) -> tuple[IIVBlock, ...]:
+    """The IIV blocks :func:`sample_parameters` / :func:`parameters_from_normals` use (same filter)."""
+    model = _get_model(model_name)
+    return tuple(b for b in model.iiv if include_placeholder_iiv or b.status != "placeholder")
+
+
+def iiv_dimension(model_name: str, *, include_placeholder_iiv: bool = False) -> int:
+    """Number of standard normals :func:`parameters_from_normals` consumes per subject."""
+    return sum(
+        len(b.parameters) for b in iiv_blocks(model_name, include_placeholder_iiv=include_placeholder_iiv)
+    )
+
+
+def parameters_from_normals(
+    model_name: str, z: FloatArray, *, include_placeholder_iiv: bool = False
+) -> dict[str, FloatArray]:
+    """Individual parameters from given standard normals ``z[n, >= iiv_dimension]`` (same IIV as
+    :func:`sample_parameters`: eta = L z per block with Omega = L L^T, then the block's log/logit transform).
+
+    For callers that own their random streams (e.g. chunk-size-invariant virtual trials); columns of ``z``
+    are consumed block by block in the model's IIV order, extra columns are ignored.
+    """
+    model = _get_model(model_name)
+    z = np.asarray(z, dtype=float)
+    blocks = iiv_blocks(model_name, include_placeholder_iiv=include_placeholder_iiv)
+    need = sum(len(b.parameters) for b in blocks)
+    if z.ndim != 2 or z.shape[1] < need:
+        raise InputError(
+            f"z must be a 2-D array with at least {need} columns for {model.name} (got {z.shape})"
+        )
+    n = z.shape[0]
+    out = {k: np.full(n, p.value, dtype=float) for k, p in model.parameters.items()}
+    col = 0
+    for block in blocks:
+        k = len(block.parameters)
+        chol = np.linalg.cholesky(np.asarray(block.omega, dtype=float))
+        eta = z[:, col : col + k] @ chol.T
+        col += k
+        for j, name in enumerate(block.parameters):
+            typical = model.parameters[name].value
+            if block.transform == "log":
+                out[name] = typical * np.exp(eta[:, j])
+            else:
+                logit = math.log(typical / (1.0 - typical))
+                out[name] = 1.0 / (1.0 + np.exp(-(logit + eta[:, j])))
+    return out
+
+
+def batch_linear_system(
+    model_name: str, subject: Subject, drug: Drug | str, parameters: Mapping[str, FloatArray]
+) -> LinearSystem:
+    """The model's linear system for N subjects at once: ``K[N, s, s]``, ``outputs[name][N, s]`` and input
+    channel fractions that are floats or ``[N]`` arrays (patient axis first).
+
+    ``parameters``: ``{name: array of N values}`` as returned by :func:`sample_parameters` /
+    :func:`parameters_from_normals` (missing names take typical values). Models whose builder is written
+    for arrays (``PKModel.vectorised``) are built in one call; others are built subject by subject and
+    stacked (same numbers, slower).
+    """
+    model = _get_model(model_name)
+    d = Drug(drug)
+    if d not in model.support:
+        raise InputError(
+            f"drug must be one of {', '.join(x.value for x in model.drugs)} for {model.name} (got {d.value})"
+        )
+    unknown = set(parameters) - set(model.parameters)
+    if unknown:
+        raise InputError(f"unknown parameter(s) for {model.name}: {sorted(unknown)}")
+    sizes = {np.shape(v) for v in parameters.values()}
+    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
+        raise InputError("parameters must be 1-D arrays of one common length N")
+    n = next(iter(sizes))[0]
+    p: dict[str, FloatArray] = {k: np.full(n, v.value) for k, v in model.parameters.items()}
+    p.update({k: np.asarray(v, dtype=float) for k, v in parameters.items()})
+    if model.vectorised:
+        return model.builder(p, subject, d)  # type: ignore[arg-type]  # array-capable builder
+    systems = [model.builder({k: float(v[i]) for k, v in p.items()}, subject, d) for i in range(n)]
+    first = systems[0]
+    inputs = {
+        r: tuple(
+            replace(ch, fraction=np.array([s.inputs[r][j].fraction for s in systems]))  # type: ignore[arg-type]
+            for j, ch in enumerate(chans)
+        )
+        for r, chans in first.inputs.items()
+    }
+    return LinearSystem(
+        np.stack([s.K for s in systems]),
+        first.state_names,
+        inputs,
+        {k: np.stack([s.outputs[k] for s in systems]) for k in first.outputs},
+        first.enantiomers,
+    )

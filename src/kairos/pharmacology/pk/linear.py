@@ -48,6 +48,10 @@ DOSE_SHARE: dict[Drug, dict[str, float]] = {
 }
 
 
+#: intranasal devices of one session: consecutive intranasal events at most this far apart (min)
+INTRANASAL_SESSION_GAP_MIN = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class InputChannel:
     """Where (part of) a dose goes.
@@ -84,7 +88,7 @@ class LinearSystem:
 
     @property
     def n(self) -> int:
-        return int(self.K.shape[0])
+        return int(self.K.shape[-1])
 
     def input_vector(self, route: Route, drug: Drug, amount_mg: float = 1.0) -> FloatArray:
         """Amount reaching each state per ``amount_mg`` of a first-device dose (all channels summed)."""
@@ -187,7 +191,7 @@ def expand_doses(system: LinearSystem, events: Sequence[DoseEvent]) -> list[_Inp
             raise InputError(f"route {ev.route.value!r} is not available in this model")
         prior = 0.0
         if ev.route is Route.INTRANASAL:
-            if ev.drug in last_in_time and ev.start_min - last_in_time[ev.drug] <= 30.0:
+            if ev.drug in last_in_time and ev.start_min - last_in_time[ev.drug] <= INTRANASAL_SESSION_GAP_MIN:
                 prior = session_mg[ev.drug]
             else:
                 session_mg[ev.drug] = 0.0
@@ -379,13 +383,14 @@ def block_diagonal(systems: Sequence[LinearSystem], names: Sequence[str]) -> Lin
     as ``"<output>_<block name>"``. Input channels keep their enantiomer tag.
     """
     n_tot = sum(s.n for s in systems)
-    K = np.zeros((n_tot, n_tot))
+    shape = tuple(np.broadcast_shapes(*(s.K.shape[:-2] for s in systems)))  # () unless batched (N, n, n)
+    K = np.zeros((*shape, n_tot, n_tot))
     state_names: list[str] = []
     inputs: dict[Route, list[InputChannel]] = {}
     outputs: dict[str, FloatArray] = {}
     off = 0
     for s, nm in zip(systems, names, strict=True):
-        K[off : off + s.n, off : off + s.n] = s.K
+        K[..., off : off + s.n, off : off + s.n] = s.K
         state_names += [f"{x}_{nm}" for x in s.state_names]
         for r, chans in s.inputs.items():
             inputs.setdefault(r, []).extend(
@@ -400,10 +405,10 @@ def block_diagonal(systems: Sequence[LinearSystem], names: Sequence[str]) -> Lin
                 for ch in chans
             )
         for o, vec in s.outputs.items():
-            full = np.zeros(n_tot)
-            full[off : off + s.n] = vec
+            full = np.zeros((*shape, n_tot))
+            full[..., off : off + s.n] = vec
             outputs[f"{o}_{nm}"] = full
-            outputs[o] = outputs.get(o, np.zeros(n_tot)) + full
+            outputs[o] = outputs.get(o, np.zeros((*shape, n_tot))) + full
         off += s.n
     enants = tuple(dict.fromkeys(e for s in systems for e in s.enantiomers))
     return LinearSystem(K, tuple(state_names), {r: tuple(c) for r, c in inputs.items()}, outputs, enants)
