@@ -124,11 +124,11 @@ INDICATIONS = (
     ("Major depressive disorder with suicidal ideation", 0.12),
     ("Depression with comorbid anxiety", 0.18),
 )
-# (protocol, share, drug, route, mg per kg or fixed mg, infusion minutes)
+# (protocol, share, drug, route, mg per kg or fixed mg, infusion minutes). Only routes the pharmacology
+# engine has a PK model for (no racemic IM model in its library, so no synthetic IM courses).
 PROTOCOLS = (
-    ("iv-racemic", 0.6, "ketamine", "iv", 0.5, 40.0),
-    ("esketamine-trd", 0.3, "esketamine", "intranasal", 56.0, 0.0),
-    ("im-racemic", 0.1, "ketamine", "im", 0.5, 0.0),
+    ("iv-racemic", 0.65, "ketamine", "iv", 0.5, 40.0),
+    ("esketamine-trd", 0.35, "esketamine", "intranasal", 56.0, 0.0),
 )
 
 
