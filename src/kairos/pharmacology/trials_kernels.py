@@ -16,12 +16,12 @@ Segment tables (``seg_t``, ``bolus``, ``active``) are common to all patients and
 * :func:`grid_kernel` — uniform grid: per segment one exponential per mode, then the recurrence
   ``y_m ← y_m·e^{−λ_m Δ}`` (``y = x − r``), one store per point (write-bandwidth bound).
 * :func:`event_kernel` — exact Cmax/Tmax and time above a threshold. On a segment ``c(τ) = R + Σ u_m e^{−λ_m τ}``
-  is a sum of exponentials; its critical points (zeros of ``c'``) and threshold crossings (zeros of
-  ``c − thr``) are found exactly by the generalised-Rolle recursion for exponential sums: multiplying
+  is a sum of exponentials; its critical points (zeros of ``c'``) are found exactly by the generalised-Rolle recursion for exponential sums: multiplying
   ``f = Σ w_m e^{−μ_m τ}`` by ``e^{μ_0 τ}`` and differentiating removes one term, so the zeros of the
   derivative chain (computed bottom-up, a single term has none) split the segment into pieces on which the
   level above is monotone and has at most one, sign-bracketed, zero; each is refined by Illinois regula
-  falsi to 1e-9 min. No sub-stepping, no grid.
+  falsi to 1e-9 min. Between critical points ``c`` is monotone, so each piece holds at most one threshold
+  crossing, bracketed by the piece ends and refined the same way. No sub-stepping, no grid.
 """
 
 from __future__ import annotations
@@ -223,31 +223,32 @@ def event_kernel(lam, amp, seg_t, bolus, active, t_end, thr, cmax, tmax, t_above
                 w[m] = -lam_n[m] * (x[m] - r[m])
                 mu[m] = lam_n[m]
             n_c = expsum_zeros(w[:m_count], mu[:m_count], length, cw, cu, za, zb)
-            for i in range(n_c):
-                tc = za[i]
-                cc = rsum
-                for m in range(m_count):
-                    cc += (x[m] - r[m]) * math.exp(-lam_n[m] * tc)
-                if cc > best:
-                    best = cc
-                    best_t = a + tc
-            # time above threshold: zeros of rsum − thr + Σ u_m e^{−λ_m τ}
+            # c − thr = (rsum − thr) + Σ u_m e^{−λ_m τ}; c is monotone between its critical points, so each
+            # piece [critical point, next] holds at most one threshold crossing, bracketed by its ends
             w[0] = rsum - thr
             mu[0] = 0.0
             for m in range(m_count):
                 w[m + 1] = x[m] - r[m]
                 mu[m + 1] = lam_n[m]
-            n_x = expsum_zeros(w, mu, length, cw, cu, za, zb)
             lo = 0.0
-            for i in range(n_x + 1):
-                hi = za[i] if i < n_x else length
-                mid = 0.5 * (lo + hi)
-                g = rsum - thr
-                for m in range(m_count):
-                    g += (x[m] - r[m]) * math.exp(-lam_n[m] * mid)
-                if g >= 0.0:
+            glo = c0 - thr
+            for i in range(n_c + 1):
+                if i < n_c:
+                    hi = za[i]
+                    ghi = _eval(w, mu, 0, k_all, hi)
+                    if ghi + thr > best:
+                        best = ghi + thr
+                        best_t = a + hi
+                else:
+                    hi = length
+                    ghi = c_end - thr
+                if glo >= 0.0 and ghi >= 0.0:
                     above += hi - lo
+                elif (glo >= 0.0) != (ghi >= 0.0):
+                    root = _refine(w, mu, 0, k_all, lo, hi, glo, ghi)
+                    above += (root - lo) if glo >= 0.0 else (hi - root)
                 lo = hi
+                glo = ghi
             for m in range(m_count):
                 x[m] = r[m] + (x[m] - r[m]) * math.exp(-lam_n[m] * length)
         cmax[n] = best
