@@ -78,11 +78,13 @@ def _invalid(field: str, msg: str) -> ValidationError:
         }
     },
 )
-def import_questionnaire_response(request: HttpRequest) -> Status:
+def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]]:
     try:
         resource = json.loads(request.body or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _invalid("body", f"body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _invalid("body", "body is nested too deeply to be a QuestionnaireResponse") from None
     if not isinstance(resource, dict):
         raise _invalid("body", "body must be a FHIR QuestionnaireResponse JSON object")
     if resource.get("resourceType") != "QuestionnaireResponse":
