@@ -134,6 +134,7 @@ def test_qicore_xml_recomputes_10_and_flags_stored_13():
 def test_unknown_system_raises_clear_error():
     qr = {
         "resourceType": "QuestionnaireResponse",
+        "status": "completed",
         "item": [
             {
                 "linkId": "/44250-9",
@@ -148,6 +149,7 @@ def test_unknown_system_raises_clear_error():
 def test_unmappable_items_raise():
     qr = {
         "resourceType": "QuestionnaireResponse",
+        "status": "completed",
         "item": [{"linkId": "phq-gad7-q01", "answer": [{"valueInteger": 1}]}],
     }
     with pytest.raises(FhirImportError, match="phq-gad7-q01"):
@@ -158,7 +160,7 @@ def test_unmappable_items_raise():
 
 def test_bare_linkids_nested_groups_integers_and_duplicates():
     qr = {
-        "resourceType": "QuestionnaireResponse",
+        "resourceType": "QuestionnaireResponse", "status": "completed",
         "item": [
             {
                 "linkId": "grp",
@@ -192,7 +194,9 @@ def test_duplicate_difficulty_item_does_not_affect_total():
     items += [
         {"linkId": "/69722-7", "answer": [{"valueCoding": {"code": c}}]} for c in ("LA6572-7", "LA6573-5")
     ]
-    res = import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": items})
+    res = import_questionnaire_response(
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+    )
     assert res.score.raw_total == 12
     assert res.answers["10"] == 0  # first kept
     assert any("answered twice" in w for w in res.warnings)
@@ -202,7 +206,9 @@ def test_duplicate_difficulty_item_does_not_affect_total():
 def test_conflicting_scored_duplicate_raises():
     items = [{"linkId": "/44250-9", "answer": [{"valueInteger": v}]} for v in (1, 2)]
     with pytest.raises(FhirImportError, match="answered twice"):
-        import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": items})
+        import_questionnaire_response(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+        )
 
 
 def test_ordinal_only_and_disagreeing_ordinal():
@@ -213,7 +219,9 @@ def test_ordinal_only_and_disagreeing_ordinal():
         {"linkId": "/68509-9", "answer": [{"valueCoding": {"code": "LA6571-9",
                                                            "extension": [{"url": ext, "valueDecimal": 1}]}}]},
     ]  # fmt: skip
-    res = import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": items})
+    res = import_questionnaire_response(
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+    )
     assert res.instrument_id == "gad2"  # two GAD items only: the 2-item screen is the closest fit
     assert res.answers == {"1": 2, "2": 3}
     assert any("disagrees" in w for w in res.warnings)
@@ -252,7 +260,7 @@ def test_edge_cases_of_import():
         {"linkId": "/44261-6", "answer": [{"valueString": "n/a"}]},  # total without a number
     ]
     res = import_questionnaire_response(
-        {"resourceType": "QuestionnaireResponse", "item": items}, instrument_id="phq2"
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}, instrument_id="phq2"
     )
     assert res.answers == {"1": 1, "2": 1}
     assert res.stored_total is None
@@ -261,7 +269,9 @@ def test_edge_cases_of_import():
     assert res.to_dict()["score"]["total"] == 2
     bad = [{"linkId": "/44250-9", "answer": [{"valueString": "often"}]}]
     with pytest.raises(FhirImportError, match="unsupported answer"):
-        import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": bad})
+        import_questionnaire_response(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": bad}
+        )
     frac = [
         {
             "linkId": "/44250-9",
@@ -269,12 +279,14 @@ def test_edge_cases_of_import():
         }
     ]
     with pytest.raises(FhirImportError, match="no known mapping"):
-        import_questionnaire_response({"resourceType": "QuestionnaireResponse", "item": frac})
+        import_questionnaire_response(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": frac}
+        )
 
 
 def test_xml_helper_types_and_namespace():
     xml = (
-        '<QuestionnaireResponse xmlns="http://hl7.org/fhir"><item><linkId value="/44250-9"/>'
+        '<QuestionnaireResponse xmlns="http://hl7.org/fhir"><status value="completed"/><item><linkId value="/44250-9"/>'
         '<answer><valueInteger value="2"/></answer></item><item><linkId value="/44255-8"/><answer><valueCoding>'
         '<extension url="http://hl7.org/fhir/StructureDefinition/ordinalValue"><valueDecimal value="1"/></extension>'
         '<code value="LA6569-3"/></valueCoding></answer></item></QuestionnaireResponse>'

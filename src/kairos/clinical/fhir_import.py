@@ -73,6 +73,37 @@ def _code_index() -> dict[str, list[tuple[Instrument, Item | None]]]:
     return index
 
 
+# Only finished responses are scored; in-progress, stopped and entered-in-error ones are refused.
+SCORABLE_STATUSES = ("completed", "amended")
+MAX_DEPTH = 32  # nested item/answer levels accepted; real questionnaires use fewer than 5
+_LIST_OF_OBJECTS = ("item", "answer", "code", "extension")
+
+
+def _check_shape(resource: Mapping[str, Any]) -> None:
+    """Refuse structurally malformed input (wrong JSON types, absurd nesting) with the path named,
+    before any mapping runs, so bad input is an import error, never a crash."""
+    stack: list[tuple[Mapping[str, Any], str, int, tuple[str, ...]]] = [(resource, "", 0, _LIST_OF_OBJECTS)]
+    while stack:
+        node, path, depth, list_keys = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FhirImportError(f"{path or 'resource'}: nested deeper than {MAX_DEPTH} levels")
+        for key in list_keys:
+            if key not in node:
+                continue
+            value = node[key]
+            where = f"{path}.{key}" if path else key
+            if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+                raise FhirImportError(f"{where}: expected a list of JSON objects")
+            child_keys = _LIST_OF_OBJECTS if key in ("item", "answer") else ("extension",)
+            for i, child in enumerate(value):
+                stack.append((child, f"{where}[{i}]", depth + 1, child_keys))
+        coding = node.get("valueCoding") if list_keys is _LIST_OF_OBJECTS else None
+        if coding is not None:
+            if not isinstance(coding, Mapping):
+                raise FhirImportError(f"{path}.valueCoding: expected a JSON object")
+            stack.append((coding, f"{path}.valueCoding", depth + 1, ("extension",)))
+
+
 def _leaves(items: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
     for it in items:
         if it.get("answer"):
@@ -153,6 +184,15 @@ def import_questionnaire_response(
         raise FhirImportError(
             f"resourceType: expected 'QuestionnaireResponse', got {resource.get('resourceType')!r}"
         )
+    status = resource.get("status")
+    if status not in SCORABLE_STATUSES:
+        raise FhirImportError(
+            f"status: {status!r} cannot be scored; a QuestionnaireResponse needs status "
+            f"{' or '.join(SCORABLE_STATUSES)} (FHIR R4 QuestionnaireResponse.status, required)"
+        )
+    _check_shape(resource)
+    if not resource.get("item"):
+        raise FhirImportError("item: the response has no answered items to score")
     index = _code_index()
     leaves = list(_leaves(resource.get("item", [])))
     # candidate matches per leaf: (instrument id, item or None for total)

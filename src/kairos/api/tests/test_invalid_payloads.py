@@ -99,16 +99,7 @@ OPERATIONS = _operations()
 
 # Bad input that still answers 500, found by this walker and reported to the owning app. Strict xfail:
 # when fixed, the test XPASSes and fails — then delete the line.
-KNOWN_500: dict[tuple[str, str], str] = {
-    (
-        "POST /api/v1/fhir/QuestionnaireResponse",
-        "fields",
-    ): "kairos.clinical.fhir_import: item=null → TypeError (500)",
-    (
-        "POST /api/v1/fhir/QuestionnaireResponse",
-        "deep",
-    ): "measures FHIR endpoint: deeply nested JSON → RecursionError (500)",
-}
+KNOWN_500: dict[tuple[str, str], str] = {}
 
 
 def _known(request: pytest.FixtureRequest, key: str, case: str) -> None:
