@@ -28,12 +28,22 @@ def main() -> int:
         f"\nKairos is starting at http://{HOST}:{PORT}/\n\n"
         "Demo logins (development mode only; password: kairos-demo):\n"
         + "".join(f"  {u:<18} {label}\n" for u, label in DEMO_USERS)
-        + "\nWeb server and background worker are running. Press Ctrl-C to stop both.\n\n"
+        + "\nWeb server, background worker and periodic jobs are running. Press Ctrl-C to stop them all.\n\n"
     )
     sys.stdout.flush()
+    tick = os.environ.get("KAIROS_TICK_SECONDS", "60")
     children = [
         subprocess.Popen([python, manage, "runserver", f"{HOST}:{PORT}"]),
         subprocess.Popen([python, manage, "db_worker", "--interval", "1", "--no-reload"]),
+        # periodic jobs (questionnaire reminders, due/expired measurements, alert re-notification);
+        # in production run `manage.py measures_tick` from cron or a systemd timer instead
+        subprocess.Popen(
+            [
+                "/bin/sh",
+                "-c",
+                f'while true; do "{python}" "{manage}" measures_tick -v 0 || true; sleep {int(tick)}; done',
+            ]
+        ),
     ]
 
     def stop(*_: object) -> None:

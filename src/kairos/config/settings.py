@@ -28,7 +28,9 @@ TESTING = "pytest" in sys.modules or env_bool("KAIROS_TESTING", False)
 _DEV_SECRET = "kairos-dev-secret-key-not-for-production-use-0123456789"
 SECRET_KEY = env_secret("SECRET_KEY", _DEV_SECRET)
 DEBUG = env_bool("DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 SECURE_COOKIES = env_bool("KAIROS_SECURE_COOKIES", PRODUCTION)
@@ -53,15 +55,21 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("KAIROS_MODE=production refuses to start with DEBUG on")
     if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("KAIROS_MODE=production needs SECRET_KEY (or SECRET_KEY_FILE), 50+ characters")
+        raise ImproperlyConfigured(
+            "KAIROS_MODE=production needs SECRET_KEY (or SECRET_KEY_FILE), 50+ characters"
+        )
     if not SECURE_COOKIES:
-        raise ImproperlyConfigured("KAIROS_MODE=production refuses insecure cookies (KAIROS_SECURE_COOKIES=0)")
+        raise ImproperlyConfigured(
+            "KAIROS_MODE=production refuses insecure cookies (KAIROS_SECURE_COOKIES=0)"
+        )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("KAIROS_MODE=production needs ALLOWED_HOSTS")
 
 REQUIRE_2FA = env_bool("KAIROS_REQUIRE_2FA", PRODUCTION)
 if PRODUCTION and not REQUIRE_2FA:
-    raise ImproperlyConfigured("KAIROS_MODE=production requires two-factor authentication (KAIROS_REQUIRE_2FA)")
+    raise ImproperlyConfigured(
+        "KAIROS_MODE=production requires two-factor authentication (KAIROS_REQUIRE_2FA)"
+    )
 DEMO_LOGINS = env_bool("KAIROS_DEMO", not PRODUCTION)
 if PRODUCTION and DEMO_LOGINS:
     raise ImproperlyConfigured("demo logins (KAIROS_DEMO) are for dev mode only")
@@ -204,7 +212,9 @@ STORAGES = {
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
@@ -213,6 +223,11 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", PRODUCTION)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kairos <kairos@localhost>")
 
+# Public address of this Kairos, for links in e-mails sent by the worker (questionnaire links, reminders).
+KAIROS_BASE_URL = env_str("KAIROS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not KAIROS_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("KAIROS_MODE=production needs KAIROS_BASE_URL=https://…")
+
 # Break-glass grants last this long (a clinic policy, not a clinical number).
 KAIROS_BREAK_GLASS_MINUTES = env_int("KAIROS_BREAK_GLASS_MINUTES", 60, minimum=5, maximum=24 * 60)
 
@@ -220,6 +235,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+    },
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -151,6 +151,8 @@ EXEMPT: dict[str, str] = {
     "api:openapi-json": "the published API description (also committed as docs/openapi.json); no data",
     "api:openapi-view": "Swagger UI page rendering the API description; no data",
     "api:api-root": "django-ninja's root of /api/v1/ (no operation); no data",
+    "measures:patient_form": "patient questionnaire page: no login by design; the signed single-use token is the "
+    "credential (kairos.measures.tests.test_links: used/expired/tampered links get one identical 404 page)",
     # Static files are served outside the URL resolver (STATIC_URL, by the web server / runserver).
 }
 

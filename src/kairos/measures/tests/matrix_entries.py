@@ -1,22 +1,13 @@
 """Permission-matrix entries for the measures app (collected by kairos.access.tests.matrix).
 
-``measures:patient_form`` (``/q/<token>/``) is the patient's questionnaire page: public by design (the
-signed, single-use token is the credential), so it cannot have an entry; it is exempted below. The lead
-may prefer to move this line into ``kairos.access.tests.matrix.EXEMPT``.
+``measures:patient_form`` (``/q/<token>/``) is exempted in ``kairos.access.tests.matrix.EXEMPT``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kairos.access.tests import matrix
 from kairos.access.tests.matrix import Entry, World
-
-matrix.EXEMPT.setdefault(
-    "measures:patient_form",
-    "patient questionnaire page: no login by design; the signed single-use token is the credential "
-    "(tested in kairos.measures.tests.test_links: used/expired/tampered links get one identical 404 page)",
-)
 
 CLINICAL_READERS = frozenset({"prescriber", "nurse", "therapist", "auditor"})
 ENTERERS = frozenset({"prescriber", "nurse"})
