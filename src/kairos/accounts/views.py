@@ -16,18 +16,8 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kairos.accounts import services
+from kairos.accounts.demo_logins import DEMO_USERS
 from kairos.accounts.models import ApiToken
-
-DEMO_USERS = [
-    ("demo-prescriber", "Prescriber"),
-    ("demo-nurse", "Nurse"),
-    ("demo-therapist", "Therapist"),
-    ("demo-frontdesk", "Front desk"),
-    ("demo-admin", "Clinic admin"),
-    ("demo-auditor", "Auditor"),
-    ("demo-researcher", "Researcher"),
-    ("demo2-prescriber", "Prescriber, second clinic"),
-]
 
 
 class LoginView(auth_views.LoginView):
@@ -49,7 +39,9 @@ def verify_2fa(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             target = request.GET.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+            if not url_has_allowed_host_and_scheme(
+                target, {request.get_host()}, require_https=request.is_secure()
+            ):
                 target = settings.LOGIN_REDIRECT_URL  # never an open redirect
             return redirect(target)
         error = "That code was not accepted. Enter the 6-digit code shown in your authenticator app."
@@ -70,7 +62,10 @@ def setup_2fa(request: HttpRequest) -> HttpResponse:
         device = services.start_totp(request.user)
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
     return render(
-        request, "accounts/setup_2fa.html", {"device": device, "qr": qr, "error": error}, status=400 if error else 200
+        request,
+        "accounts/setup_2fa.html",
+        {"device": device, "qr": qr, "error": error},
+        status=400 if error else 200,
     )
 
 
@@ -85,7 +80,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"Token {exc}")
     tokens = ApiToken.objects.filter(user=request.user)
     has_2fa = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
-    return render(request, "accounts/settings.html", {"tokens": tokens, "new_token": new_token, "has_2fa": has_2fa})
+    return render(
+        request, "accounts/settings.html", {"tokens": tokens, "new_token": new_token, "has_2fa": has_2fa}
+    )
 
 
 @login_required

@@ -1,7 +1,11 @@
-"""``make run``: start the web server and the background worker together; Ctrl-C stops both.
+"""``make run``: start the web server, the background worker and the periodic jobs together; Ctrl-C
+stops them all.
 
-Prints the URL and (dev mode) the demo logins first. Both children share our process group, so a
-terminal Ctrl-C reaches them directly; we also forward SIGTERM and stop the survivor if one exits.
+Prints the URL and (dev mode) the demo logins first. Each child leads its own process group, so
+stopping it also stops its own children (runserver's autoreloader). The periodic jobs
+(``manage.py measures_tick``: questionnaire reminders, due/expired measurements, alert re-notification)
+run from a thread here every ``KAIROS_TICK_SECONDS``; in production run that command from cron or a
+systemd timer.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,12 +23,20 @@ HOST = os.environ.get("KAIROS_HOST", "127.0.0.1")
 PORT = os.environ.get("KAIROS_PORT", "8000")
 
 
+def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(child.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kairos.config.settings")
-    from kairos.accounts.views import DEMO_USERS
+    from kairos.accounts.demo_logins import DEMO_USERS
 
     python = sys.executable
     manage = str(ROOT / "manage.py")
+    tick_seconds = max(5, int(os.environ.get("KAIROS_TICK_SECONDS", "60")))
     sys.stdout.write(
         f"\nKairos is starting at http://{HOST}:{PORT}/\n\n"
         "Demo logins (development mode only; password: kairos-demo):\n"
@@ -31,39 +44,42 @@ def main() -> int:
         + "\nWeb server, background worker and periodic jobs are running. Press Ctrl-C to stop them all.\n\n"
     )
     sys.stdout.flush()
-    tick = os.environ.get("KAIROS_TICK_SECONDS", "60")
+
+    def spawn(cmd: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(cmd, start_new_session=True)
+
     children = [
-        subprocess.Popen([python, manage, "runserver", f"{HOST}:{PORT}"]),
-        subprocess.Popen([python, manage, "db_worker", "--interval", "1", "--no-reload"]),
-        # periodic jobs (questionnaire reminders, due/expired measurements, alert re-notification);
-        # in production run `manage.py measures_tick` from cron or a systemd timer instead
-        subprocess.Popen(
-            [
-                "/bin/sh",
-                "-c",
-                f'while true; do "{python}" "{manage}" measures_tick -v 0 || true; sleep {int(tick)}; done',
-            ]
-        ),
+        spawn([python, manage, "runserver", f"{HOST}:{PORT}"]),
+        spawn([python, manage, "db_worker", "--interval", "1", "--no-reload"]),
     ]
+    stopping = threading.Event()
 
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
+    def ticker() -> None:
+        while not stopping.wait(tick_seconds):
+            subprocess.run([python, manage, "measures_tick", "-v", "0"], check=False, start_new_session=True)
 
-    signal.signal(signal.SIGTERM, stop)
+    threading.Thread(target=ticker, daemon=True).start()
+
+    def on_signal(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started with SIGINT ignored (background jobs)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    stop()
+    stopping.set()
     for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    sys.stdout.write("Kairos stopped (web server and worker).\n")
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        _signal_group(child, signal.SIGKILL)
+        child.wait()
+    sys.stdout.write("Kairos stopped (web server, worker and periodic jobs).\n")
     return 0
 
 

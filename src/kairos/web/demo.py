@@ -19,10 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kairos.access.roles import Role
+from kairos.accounts.demo_logins import DEMO_PASSWORD
 from kairos.accounts.models import Clinic, Membership, Organisation
 from kairos.patients.models import Patient, WeightMeasurement
-
-DEMO_PASSWORD = "kairos-demo"  # noqa: S105 - dev-mode demo only; refused in production
 
 STAFF = [
     ("demo-prescriber", "Dana", "Prescott", Role.PRESCRIBER, "north"),
