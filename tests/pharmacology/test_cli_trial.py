@@ -37,8 +37,20 @@ def test_trial_compare_text_and_plot(capsys, tmp_path):
 
 
 def test_progress_only_when_asked(capsys):
-    main(["trial", "--protocol", "im-racemic", "--n", "16", "--progress"])
+    assert main(["trial", "--protocol", "iv-racemic", "--n", "16", "--progress"]) == 0
     assert "chunks" in capsys.readouterr().err
+    assert main(["trial", "--protocol", "iv-racemic", "--n", "16"]) == 0
+    assert "chunks" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("protocol", ["im-racemic", "sublingual-kap"])
+def test_protocols_without_a_pk_model_are_refused_by_name(capsys, protocol):
+    """IM and racemic sublingual have no PK model in the library (reference: IM bioavailability only from
+    an unconfirmed secondary source), so a trial refuses them instead of inventing parameters."""
+    rc = main(["trial", "--protocol", protocol, "--n", "8"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "supported" in err.lower()
 
 
 @pytest.mark.parametrize(
