@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
@@ -50,6 +50,9 @@ from kairos.dosing.models import (
     RemsForm,
     RemsSiteProfile,
 )
+
+if TYPE_CHECKING:
+    from kairos.patients.models import Patient
 
 SRC_WEIGHT = "clinical.md §2.2 weight-based dosing; kairos.clinical.rules.dosing weight.max_age_days (weighed at the session)"
 SRC_PREGNANCY = (
@@ -142,7 +145,7 @@ def rems_result(session: DosingSession, now: dt.datetime) -> RuleResult:
     )
 
 
-def pregnancy_relevant(patient: Any) -> bool:
+def pregnancy_relevant(patient: Patient) -> bool:
     return patient.sex != "male"
 
 
@@ -516,7 +519,7 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
         "scheduled_for": _iso(session.scheduled_for),
         "responsible_clinician": session.responsible_clinician.get_username(),
         "prescriber_on_site": session.prescriber_on_site.get_username()
-        if session.prescriber_on_site_id
+        if session.prescriber_on_site is not None
         else None,
         "pulse_oximeter_on_site": session.pulse_oximeter_on_site,
         "times": {
@@ -635,7 +638,7 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
         "discharge": [
             {
                 "version": n.version,
-                "previous_version": n.previous_version.version if n.previous_version_id else None,
+                "previous_version": n.previous_version.version if n.previous_version is not None else None,
                 "discharged_at": _iso(n.discharged_at),
                 "summary": n.summary,
                 "readiness": n.readiness,
@@ -645,7 +648,10 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
                 "author": n.author.get_username(),
                 "signature": None
                 if n.signed_at is None
-                else {"by": n.signed_by.get_username(), "at": _iso(n.signed_at)},
+                else {
+                    "by": n.signed_by.get_username() if n.signed_by is not None else None,
+                    "at": _iso(n.signed_at),
+                },
             }
             for n in notes
         ],
@@ -692,7 +698,7 @@ def safety_report(session: DosingSession, event: AdverseEvent) -> dict[str, Any]
             "age_years": p.age_on(local_date(session, event.onset_at)),
             "sex": p.sex,
             "weight_kg": str(session.precheck.weight.weight_kg)
-            if hasattr(session, "precheck") and session.precheck.weight_id
+            if hasattr(session, "precheck") and session.precheck.weight is not None
             else None,
         },
         "event": {

@@ -9,10 +9,11 @@ Flowsheet readings need no lock: they are append-only rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,7 @@ from kairos.audit.services import record
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import AnswerError, score
 from kairos.clinical.protocols import ProtocolError, get_protocol
+from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import VitalsError, parse_symptoms, validate_vitals
 from kairos.dosing import domain, selectors
@@ -438,6 +440,10 @@ def override_hold(
 # --- dose order and verification ---------------------------------------------------------------------------
 
 
+@overload
+def _dec(x: float, places: str = ...) -> Decimal: ...
+@overload
+def _dec(x: None, places: str = ...) -> None: ...
 def _dec(x: float | None, places: str = "0.01") -> Decimal | None:
     return None if x is None else Decimal(str(x)).quantize(Decimal(places))
 
@@ -512,7 +518,7 @@ def order_dose(
             plan = dosing_rules.device_plan(final)
             fields = {"devices": plan.devices}
         elif session.route == DoseRoute.IM:
-            vial = dosing_rules.RULES.num("im.vial_mg_ml")
+            vial = DOSING_RULES.num("im.vial_mg_ml")
             fields = {"injection_volume_ml": _dec(final / vial)}
     except dosing_rules.DoseError as exc:
         raise _err("dose_mg", str(exc)) from None
@@ -579,7 +585,7 @@ def start_dosing(
     product_code: str,
     lot_number: str,
     at: dt.datetime | None = None,
-    rate_ml_h: float | None = None,
+    rate_ml_h: float | str | None = None,
     version: int | None = None,
 ) -> Administration:
     """Start administration (esketamine: the first device). Refused on any REMS hard stop, without an order,
@@ -605,16 +611,27 @@ def start_dosing(
         raise _err("product_code", f"{prod.name} is not {session.get_drug_display()} by {session.route}")
     if (
         session.route == DoseRoute.IV
-        and prod.base_mg_per_unit >= dosing_rules.RULES.num("iv.undiluted_forbidden_mg_ml")
+        and prod.base_mg_per_unit >= DOSING_RULES.num("iv.undiluted_forbidden_mg_ml")
         and order.concentration_mg_ml is None
     ):
         raise _err("product_code", "100 mg/mL ketamine must be diluted for IV use")
     lot = (lot_number or "").strip()
     if not lot or len(lot) > 40:
         raise _err("lot_number", "required, 1–40 characters")
-    rate = None
+    rate: Decimal | None = None
     if session.route == DoseRoute.IV:
-        rate = order.rate_ml_h if rate_ml_h in (None, "") else _dec(float(rate_ml_h), "0.1")  # type: ignore[arg-type]
+        if rate_ml_h is None or rate_ml_h == "":
+            rate = order.rate_ml_h
+        else:
+            try:
+                rate_value = float(rate_ml_h)
+            except ValueError:
+                raise _err(
+                    "rate_ml_h", f"{rate_ml_h!r} is not a number (allowed range [1, 999] mL/h)"
+                ) from None
+            if not math.isfinite(rate_value):
+                raise _err("rate_ml_h", f"{rate_value} is outside the allowed range [1, 999] mL/h")
+            rate = _dec(rate_value, "0.1")
         assert rate is not None
         if not Decimal("1") <= rate <= Decimal("999"):
             raise _err("rate_ml_h", f"{rate} is outside the allowed range [1, 999] mL/h")
@@ -757,7 +774,7 @@ def add_reading(
     moaas_value: int | None = None
     if moaas not in (None, ""):
         try:
-            moaas_value = score("moaas", {"1": int(moaas)}).total  # type: ignore[arg-type]
+            moaas_value = score("moaas", {"1": int(moaas)}).total
         except (AnswerError, ValueError, TypeError):
             raise _err("moaas", f"{moaas!r} is outside the MOAA/S range [0, 5]") from None
     cadss_items = None
@@ -765,12 +782,12 @@ def add_reading(
     if cadss6 and any(v not in (None, "") for v in cadss6.values()):
         try:
             answers = {str(k): int(v) for k, v in cadss6.items() if v not in (None, "")}
-            result = score("cadss6", answers)
+            cadss_score = score("cadss6", answers)
         except (AnswerError, ValueError, TypeError) as exc:
             raise _err("cadss6", f"{exc} (each item 0–4)") from None
-        if result.missing:
-            raise _err("cadss6", f"items {', '.join(result.missing)} missing (each item 0–4)")
-        cadss_items, cadss_total = answers, result.total
+        if cadss_score.missing:
+            raise _err("cadss6", f"items {', '.join(cadss_score.missing)} missing (each item 0–4)")
+        cadss_items, cadss_total = answers, cadss_score.total
     if nausea and nausea not in Nausea.values:
         raise _err("nausea", f"one of {', '.join(Nausea.values)}")
     try:
@@ -964,7 +981,7 @@ def discharge(
     escort_present: bool,
     dissociation_resolved: bool,
     summary: str,
-    ready_to_leave_minutes: int | None = None,
+    ready_to_leave_minutes: int | str | None = None,
     at: dt.datetime | None = None,
     version: int | None = None,
 ) -> DischargeNote:
@@ -979,9 +996,9 @@ def discharge(
     )
     if not result.ready:
         raise ValidationError({"readiness": [f"{f.code}: {f.message}" for f in result.findings]})
-    if ready_to_leave_minutes not in (None, ""):
+    if ready_to_leave_minutes is not None and ready_to_leave_minutes != "":
         try:
-            rtl = int(ready_to_leave_minutes)  # type: ignore[arg-type]
+            rtl = int(ready_to_leave_minutes)
         except (TypeError, ValueError):
             raise _err("ready_to_leave_minutes", "whole minutes in [0, 600]") from None
         if not 0 <= rtl <= 600:

@@ -189,14 +189,15 @@ def _do_discharge(request: HttpRequest, s: DosingSession) -> Any:
         escort_present=_bool(request, "escort_present"),
         dissociation_resolved=_bool(request, "dissociation_resolved"),
         summary=request.POST.get("summary", ""),
-        ready_to_leave_minutes=request.POST.get("ready_to_leave_minutes") or None,  # type: ignore[arg-type]
+        ready_to_leave_minutes=request.POST.get("ready_to_leave_minutes") or None,
         at=_when(request, s, "at"),
         version=_version(request),
     )
 
 
 def _note(s: DosingSession, request: HttpRequest) -> Any:
-    note = s.notes.filter(pk=request.POST.get("note")).first()
+    raw = request.POST.get("note", "").strip()
+    note = s.notes.filter(pk=int(raw)).first() if raw.isdigit() else None
     if note is None:
         raise ValidationError({"note": "note: not found"})
     return note
@@ -220,7 +221,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, DosingSession], Any]] = {
         at=_when(r, s, "at"),
         rate_ml_h=r.POST.get("rate_ml_h") or None,
         version=_version(r),
-    ),  # type: ignore[arg-type]
+    ),
     "device": lambda r, s: services.record_device(r.user, s, at=_when(r, s, "at"), version=_version(r)),
     "stop": lambda r, s: services.stop_infusion(r.user, s, at=_when(r, s, "at"), version=_version(r)),
     "event": lambda r, s: services.record_adverse_event(
