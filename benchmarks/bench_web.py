@@ -84,6 +84,11 @@ def _load(port: int, path: str, cookies: list[str], seconds: float) -> dict[str,
             if resp.status != 200:
                 with lock:
                     errors[0] += 1
+                    if errors[0] == 1:
+                        print(
+                            f"first error on {path}: HTTP {resp.status} {resp.getheader('Location') or ''}",
+                            file=sys.stderr,
+                        )
         conn.close()
         with lock:
             latencies.extend(local)
@@ -106,19 +111,29 @@ def _load(port: int, path: str, cookies: list[str], seconds: float) -> dict[str,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", default="1,4,8", help="comma-separated concurrency levels")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (pinned)")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0 = pick a free port")
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--write-doc", action="store_true", help="update docs/PERFORMANCE.md")
     args = parser.parse_args()
     levels = [int(x) for x in args.users.split(",")]
+    if args.port == 0:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
 
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], check=True, env=env)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], check=True, env=env
+    )
     import bulk_load_web
 
     info = bulk_load_web.load(args.patients)
@@ -126,9 +141,20 @@ def main() -> int:
     queries = _queries_per_chart(info["chart_patient"])
 
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "kairos.config.wsgi", "--workers", str(args.workers),
-         "--worker-class", "sync", "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "kairos.config.wsgi",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     try:
         for _ in range(100):
@@ -140,7 +166,8 @@ def main() -> int:
         chart = f"/patients/{info['chart_patient']}/"
         rows = []
         for n in levels:
-            _load(args.port, "/health", cookies[:n], 1.0)  # warm-up
+            _load(args.port, "/health", cookies[:n], 1.0)  # warm-up: imports, connections, template caches
+            _load(args.port, chart, cookies[:n], 3.0)
             base = _load(args.port, "/health", cookies[:n], args.seconds)
             page = _load(args.port, chart, cookies[:n], args.seconds)
             rows.append((n, base, page))
@@ -157,14 +184,26 @@ def main() -> int:
         f"django={django.get_version()} numpy={numpy.__version__}; chart patient history rows={info['history_rows']}; "
         f"SQL queries per chart page={queries}"
     )
-    lines = [header, "", "| users | endpoint | req/s | p50 ms | p95 ms | errors | chart/trivial throughput |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        header,
+        "",
+        "| users | endpoint | req/s | p50 ms | p95 ms | errors | chart/trivial throughput |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for n, base, page in rows:
-        lines.append(f"| {n} | /health (trivial) | {base['rps']:.0f} | {base['p50_ms']:.1f} | {base['p95_ms']:.1f} | {base['errors']} | |")
-        lines.append(f"| {n} | chart page | {page['rps']:.0f} | {page['p50_ms']:.1f} | {page['p95_ms']:.1f} | {page['errors']} | {page['rps'] / base['rps']:.2f} |")
+        lines.append(
+            f"| {n} | /health (trivial) | {base['rps']:.0f} | {base['p50_ms']:.1f} | {base['p95_ms']:.1f} | {base['errors']} | |"
+        )
+        lines.append(
+            f"| {n} | chart page | {page['rps']:.0f} | {page['p50_ms']:.1f} | {page['p95_ms']:.1f} | {page['errors']} | {page['rps'] / base['rps']:.2f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.write_doc:
-        _write_section("Web platform", f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/bench_web.py`.\n\n{text}\n")
+        _write_section(
+            "Web platform",
+            f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/bench_web.py`.\n\n{text}\n",
+        )
     return 0
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kairos.config.settings")
 
 BENCH_PASSWORD = "bench-password-1"  # noqa: S105 - benchmark database only
@@ -34,7 +35,9 @@ def load(patients: int = 2000, history_days: int = 730, seed: int = 7) -> dict[s
     rng = random.Random(seed)
     with transaction.atomic():
         org, _ = Organisation.objects.get_or_create(name="Bench Health")
-        clinic, _ = Clinic.objects.get_or_create(slug="bench", defaults={"organisation": org, "name": "Bench Clinic"})
+        clinic, _ = Clinic.objects.get_or_create(
+            slug="bench", defaults={"organisation": org, "name": "Bench Clinic"}
+        )
         User = get_user_model()
         users = []
         for i in range(32):
@@ -47,8 +50,13 @@ def load(patients: int = 2000, history_days: int = 730, seed: int = 7) -> dict[s
         have = Patient.objects.filter(clinic=clinic).count()
         Patient.objects.bulk_create(
             [
-                Patient(clinic=clinic, mrn=f"B-{i:07d}", given_name=f"Given{i}", family_name=f"Family{i}",
-                        date_of_birth=dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28))
+                Patient(
+                    clinic=clinic,
+                    mrn=f"B-{i:07d}",
+                    given_name=f"Given{i}",
+                    family_name=f"Family{i}",
+                    date_of_birth=dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28),
+                )
                 for i in range(have, patients)
             ],
             batch_size=2000,
@@ -57,14 +65,20 @@ def load(patients: int = 2000, history_days: int = 730, seed: int = 7) -> dict[s
         if not chart.weights.exists():
             now = timezone.now()
             WeightMeasurement.objects.bulk_create(
-                [WeightMeasurement(patient=chart, weight_kg=Decimal(f"{70 + rng.uniform(-3, 3):.1f}"),
-                                   measured_at=now - dt.timedelta(days=d), recorded_by=users[0])
-                 for d in range(history_days)],
+                [
+                    WeightMeasurement(
+                        patient=chart,
+                        weight_kg=Decimal(f"{70 + rng.uniform(-3, 3):.1f}"),
+                        measured_at=now - dt.timedelta(days=d),
+                        recorded_by=users[0],
+                    )
+                    for d in range(history_days)
+                ],
                 batch_size=2000,
             )
         extra = 0
         try:  # later capabilities add their own history (courses, sessions, scores) for the chart patient
-            from kairos.web import bench_history  # type: ignore[attr-defined]
+            import bench_history
 
             extra = bench_history.load(chart, users, history_days, rng)
         except ImportError:
