@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -20,10 +21,12 @@ class PlanForm(forms.Form):
         label="Therapist (integration sessions)", coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, *args: Any, therapists: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, therapists: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["protocol_id"].choices = protocol_choices()
-        self.fields["therapist"].choices = [("", "first free therapist"), *therapists]
+        protocol, therapist = self.fields["protocol_id"], self.fields["therapist"]
+        assert isinstance(protocol, forms.ChoiceField) and isinstance(therapist, forms.ChoiceField)
+        protocol.choices = protocol_choices()
+        therapist.choices = [("", "first free therapist"), *therapists]
 
 
 class MoveForm(forms.Form):
@@ -43,7 +46,9 @@ class StatusForm(forms.Form):
         from kairos.courses.models import CourseStatus
 
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = CourseStatus.choices
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = CourseStatus.choices
 
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]

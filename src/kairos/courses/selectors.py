@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,7 +33,10 @@ BOARD_STATES = (
 BOARD_AUDIT_EVERY_S = 15 * 60  # the polled board is audited at most once per user, clinic and 15 minutes
 
 
-def _scoped(user: Any, action: str, model_qs: QuerySet[Any]) -> QuerySet[Any]:
+_M = TypeVar("_M", bound=Model)
+
+
+def _scoped(user: Any, action: str, model_qs: QuerySet[_M]) -> QuerySet[_M]:
     return model_qs.filter(clinic_id__in=policies.clinic_ids_for(user, action))
 
 
@@ -104,7 +107,7 @@ def read_course(user: Any, course_id: Any) -> Course:
 
 @dataclass
 class ChartCourses:
-    courses: list[Course]
+    courses: Sequence[Course]  # annotated with appointment_count and done_count
     upcoming: list[Appointment]
 
 

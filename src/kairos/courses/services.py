@@ -28,6 +28,7 @@ from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical import schedule as clinical_schedule
 from kairos.clinical.protocols import PROTOCOL_IDS, ProtocolError, get_protocol
+from kairos.clinical.rules.schedule import RULES as SCHEDULE_RULES
 from kairos.courses import domain
 from kairos.courses.models import (
     Appointment,
@@ -159,12 +160,12 @@ def _busy(
         return []
     lo = _aware(days[0], dt.time(0, 0), clinic) - dt.timedelta(days=1)
     hi = _aware(days[-1], dt.time(0, 0), clinic) + dt.timedelta(days=2)
-    return list(
-        Appointment.objects.filter(status=AppointmentStatus.BOOKED, starts_at__lt=hi, ends_at__gt=lo)
-        .filter(Q(clinic=clinic) | Q(patient_id=patient_id) | Q(therapist_id__in=list(therapist_ids)))
-        .exclude(pk=exclude_pk)
-        .values_list("starts_at", "ends_at", "chair_id", "patient_id", "therapist_id")
+    qs = Appointment.objects.filter(status=AppointmentStatus.BOOKED, starts_at__lt=hi, ends_at__gt=lo).filter(
+        Q(clinic=clinic) | Q(patient_id=patient_id) | Q(therapist_id__in=list(therapist_ids))
     )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.values_list("starts_at", "ends_at", "chair_id", "patient_id", "therapist_id"))
 
 
 def _overlaps(
@@ -371,7 +372,7 @@ def book_plan(
         busy.append((slot.starts_at, slot.ends_at, slot.chair_id, course.patient_id, None))
     for number, day in integration_days:
         dose = dose_appts[number]
-        not_before = dose.starts_at + dt.timedelta(hours=clinical_schedule.RULES.num("integration.min_hours"))
+        not_before = dose.starts_at + dt.timedelta(hours=SCHEDULE_RULES.num("integration.min_hours"))
         slot = _find_slot(
             clinic,
             cal,
@@ -519,7 +520,11 @@ def _course_sessions(course: Course, exclude_id: int | None = None) -> list[doma
     rows = course.appointments.filter(kind=AppointmentKind.DOSING, number__isnull=False).exclude(
         status=AppointmentStatus.CANCELLED
     )
-    return [domain.DatedSession(a.number, a.starts_at.astimezone(tz).date(), a.phase) for a in rows]
+    return [
+        domain.DatedSession(a.number, a.starts_at.astimezone(tz).date(), a.phase)
+        for a in rows
+        if a.number is not None  # always, by the number__isnull filter; narrows the type
+    ]
 
 
 @transaction.atomic

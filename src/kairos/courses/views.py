@@ -157,8 +157,14 @@ def detail(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(request, "courses/detail.html", _detail_context(request, course))
 
 
+def _error_messages(form: Form) -> list[tuple[str, list[str]]]:
+    """``form.errors`` as text. ErrorList yields ``str`` at run time; the stubs widen the items to
+    ``ValidationError | str | _StrPromise``, so ``str()`` here is for the type checker only."""
+    return [(k, [str(e) for e in errs]) for k, errs in form.errors.items()]
+
+
 def _refused(request: HttpRequest, course_id: int | None, form: Form) -> HttpResponse:
-    errors = [e if e.startswith(f"{k}:") else f"{k}: {e}" for k, errs in form.errors.items() for e in errs]
+    errors = [e if e.startswith(f"{k}:") else f"{k}: {e}" for k, errs in _error_messages(form) for e in errs]
     if course_id is None:
         return HttpResponse("; ".join(errors), status=400, content_type="text/plain")
     course = selectors.read_course(request.user, course_id)
@@ -179,7 +185,7 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
             _errors_into(form, exc)
     if form.errors:
         return HttpResponse(
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()),
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in _error_messages(form)),
             status=400,
             content_type="text/plain",
         )
