@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -12,10 +14,28 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit import selectors
 from kairos.audit.forms import AuditFilterForm
-from kairos.audit.models import Action
+from kairos.audit.models import Action, AuditEvent
 from kairos.audit.services import record
 
-CSV_COLUMNS = ["id", "occurred_at", "clinic", "chain", "seq", "actor", "action", "patient_id", "object_type", "object_id", "summary", "reason", "request_id", "ip", "old", "new", "hash"]
+CSV_COLUMNS = [
+    "id",
+    "occurred_at",
+    "clinic",
+    "chain",
+    "seq",
+    "actor",
+    "action",
+    "patient_id",
+    "object_type",
+    "object_id",
+    "summary",
+    "reason",
+    "request_id",
+    "ip",
+    "old",
+    "new",
+    "hash",
+]
 
 
 def safe_cell(value: object) -> str:
@@ -24,12 +44,14 @@ def safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _filtered(request: HttpRequest, perm: str) -> tuple[AuditFilterForm, object]:
+def _filtered(request: HttpRequest, perm: str) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
     if not policies.any_clinic(request.user, perm):
         raise PermissionDenied("your role may not view the audit trail")
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.search(request.user, perm=perm, **{k: v for k, v in filters.items() if v not in (None, "")})
+    qs = selectors.search(
+        request.user, perm=perm, **{k: v for k, v in filters.items() if v not in (None, "")}
+    )
     return form, qs
 
 
@@ -42,7 +64,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_export": policies.any_clinic(request.user, Act.AUDIT_EXPORT)},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_export": policies.any_clinic(request.user, Act.AUDIT_EXPORT),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -56,18 +83,47 @@ class _Echo:
 def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form, qs = _filtered(request, Act.AUDIT_EXPORT)
     if form.errors:
-        return HttpResponse("invalid filter: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400)
+        return HttpResponse(
+            "invalid filter: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400
+        )
     for clinic_id in policies.clinic_ids_for(request.user, Act.AUDIT_EXPORT):
-        record(Action.EXPORT, actor=request.user, clinic=clinic_id, object_type="audit.auditevent", summary="audit trail exported", new={"filters": request.GET.dict()})
+        record(
+            Action.EXPORT,
+            actor=request.user,
+            clinic=clinic_id,
+            object_type="audit.auditevent",
+            summary="audit trail exported",
+            new={"filters": request.GET.dict()},
+        )
     writer = csv.writer(_Echo())
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for e in qs.iterator(chunk_size=2000):
-            yield writer.writerow([safe_cell(v) for v in (
-                e.pk, e.occurred_at.isoformat(), e.clinic.name if e.clinic else "", e.chain, e.seq, e.actor_username,
-                e.action, e.patient_id or "", e.object_type, e.object_id, e.summary, e.reason, e.request_id, e.ip or "",
-                e.old, e.new, e.hash)])
+            yield writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        e.pk,
+                        e.occurred_at.isoformat(),
+                        e.clinic.name if e.clinic else "",
+                        e.chain,
+                        e.seq,
+                        e.actor_username,
+                        e.action,
+                        e.patient_id or "",
+                        e.object_type,
+                        e.object_id,
+                        e.summary,
+                        e.reason,
+                        e.request_id,
+                        e.ip or "",
+                        e.old,
+                        e.new,
+                        e.hash,
+                    )
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kairos-audit.csv"'
