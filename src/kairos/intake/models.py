@@ -179,7 +179,7 @@ class EligibilityDecision(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise SignedRecordError("a signed eligibility decision cannot be edited; amend it (new version)")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class ConsentDocument(models.Model):
@@ -200,7 +200,7 @@ class ConsentDocument(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise SignedRecordError("a published consent document cannot be edited; publish a new version")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class ConsentAcceptance(models.Model):

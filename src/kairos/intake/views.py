@@ -37,7 +37,7 @@ def _overview_context(request: HttpRequest, patient: Any, errors: list[str] | No
     h = summary.history
     history_initial = h.snapshot() if h else {"pregnancy_possible": patient.sex != "male"}
     if h is not None:
-        history_initial["pregnant"] = {True: "yes", False: "no"}.get(h.pregnant, "")
+        history_initial["pregnant"] = "" if h.pregnant is None else "yes" if h.pregnant else "no"
     return {
         "patient": patient,
         "s": summary,
