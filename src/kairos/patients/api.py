@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, P, QueryEx, Router, Schema, Status
 
 from kairos.access import policies
 from kairos.access.policies import Act
@@ -27,7 +27,9 @@ class PatientOut(Schema):
 
 
 class PatientIn(Schema):
-    clinic_id: int | None = Field(None, description="Required when you may register patients in several clinics")
+    clinic_id: int | None = Field(
+        None, description="Required when you may register patients in several clinics"
+    )
     mrn: str = Field(..., min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$")
     given_name: str = Field(..., min_length=1, max_length=100)
     family_name: str = Field(..., min_length=1, max_length=100)
@@ -44,7 +46,9 @@ class PatientPage(Schema):
 
 @router.get("", response=PatientPage, summary="List patients of your clinics")
 def list_patients(
-    request: HttpRequest, q: str = Query("", max_length=100), limit: int = Query(50, ge=1, le=200)
+    request: HttpRequest,
+    q: QueryEx[str, P(max_length=100)] = "",
+    limit: QueryEx[int, P(ge=1, le=200)] = 50,
 ) -> dict[str, object]:
     if not policies.any_clinic(request.user, Act.PATIENT_LIST):
         raise PermissionDenied("your role has no access to the patient registry")
@@ -53,14 +57,16 @@ def list_patients(
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     clinic_ids = policies.clinic_ids_for(request.user, Act.PATIENT_CREATE)
     if not clinic_ids:
         raise PermissionDenied("your role may not register patients")
     clinic_id = payload.clinic_id
     if clinic_id is None:
         if len(clinic_ids) != 1:
-            raise ValidationError({"clinic_id": "clinic_id is required: you may register patients in several clinics (or none)"})
+            raise ValidationError(
+                {"clinic_id": "clinic_id is required: you may register patients in several clinics (or none)"}
+            )
         clinic_id = clinic_ids[0]
     data = payload.dict(exclude={"clinic_id"})
     return Status(201, services.create_patient(request.user, clinic_id, data))

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient
 
+# ModelForm is generic only in the stubs: subscripting it at run time needs django_stubs_ext.monkeypatch().
+if TYPE_CHECKING:
+    _PatientModelForm = forms.ModelForm[Patient]
+else:
+    _PatientModelForm = forms.ModelForm
 
-class PatientForm(forms.ModelForm):
+
+class PatientForm(_PatientModelForm):
     class Meta:
         model = Patient
         fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone"]
@@ -22,9 +28,11 @@ class NewPatientForm(PatientForm):
 
     def __init__(self, *args: Any, clinics: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].choices = clinics
+        clinic = self.fields["clinic"]
+        assert isinstance(clinic, forms.TypedChoiceField)
+        clinic.choices = clinics
         if len(clinics) == 1:
-            self.fields["clinic"].initial = clinics[0][0]
+            clinic.initial = clinics[0][0]
 
 
 class WeightForm(forms.Form):
