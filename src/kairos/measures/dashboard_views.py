@@ -71,9 +71,13 @@ def scope(user: Any) -> tuple[list[int], bool]:
 
 class DashboardFilterForm(forms.Form):
     date_from = forms.DateField(
-        required=False, label="Courses started from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Courses started from",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     clinic = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Clinic")
     protocol = forms.ChoiceField(required=False, label="Protocol")
     indication = forms.CharField(required=False, max_length=200, label="Indication")
@@ -338,7 +342,11 @@ def _form(request: HttpRequest) -> tuple[DashboardFilterForm, list[int], bool]:
     data: Any = request.GET
     if not data:
         today = timezone.localdate()
-        data = {"date_from": today - dt.timedelta(days=365), "date_to": today, "instrument": "madrs"}
+        data = {
+            "date_from": (today - dt.timedelta(days=365)).isoformat(),
+            "date_to": today.isoformat(),
+            "instrument": "madrs",
+        }
     form = DashboardFilterForm(data, clinics=clinics, clinicians=clinicians)
     return form, clinic_ids, identified
 

@@ -36,7 +36,10 @@ class PublishedFigure:
 
     @property
     def mark(self) -> str:
-        return {"confirmed": "✅", "partial": "◐", "unconfirmed": "⚠"}[self.status]
+        """The reference's status as text (✅ / ◐ / ⚠ in clinical.md)."""
+        return {"confirmed": "confirmed", "partial": "partly confirmed", "unconfirmed": "⚠ unconfirmed"}[
+            self.status
+        ]
 
 
 #: Dashboard metric keys and their labels.

@@ -378,6 +378,7 @@ def load_clinic(
                 recorded_by=nurse,
             )
             _ = weight
+            tend = Tendencies.draw(prng)
             readings: list[Any] = []
             events: list[Any] = []
             for i, at in enumerate(plan.sessions):
@@ -413,7 +414,7 @@ def load_clinic(
                     ordered_at=at - dt.timedelta(minutes=20),
                     verified_by=nurse if plan.route in ("iv", "im") else None,
                 )
-                readings += _flowsheet(ses, at, prng, nurse)
+                readings += _flowsheet(ses, at, prng, nurse, tend)
                 if prng.random() < 0.06:
                     events.append(
                         AdverseEvent(
@@ -467,16 +468,30 @@ def load_clinic(
     return n_resp, count
 
 
-def _flowsheet(ses: Any, at: dt.datetime, rng: random.Random, nurse: Any) -> list[Any]:
+@dataclass(frozen=True, slots=True)
+class Tendencies:
+    """Per-patient session tendencies (orders of magnitude from clinical.md §1.5: BP rise ≥40/25 in 8–19 %
+    of patients, sedation in 48–61 %, dissociation in 61–75 %)."""
+
+    bp: bool
+    sedation: bool
+    dissociation: bool
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> Tendencies:
+        return cls(rng.random() < 0.14, rng.random() < 0.5, rng.random() < 0.65)
+
+
+def _flowsheet(ses: Any, at: dt.datetime, rng: random.Random, nurse: Any, tend: Tendencies) -> list[Any]:
     from kairos.dosing.models import Phase, Reading, ReadingKind
 
     sbp0, dbp0 = int(rng.gauss(124, 10)), int(rng.gauss(78, 7))
     hr0 = int(rng.gauss(74, 8))
-    big = rng.random() < 0.09  # about one session in ten with a label-sized rise (§1.5: 8–19 % of patients)
+    big = tend.bp and rng.random() < 0.3
     rise_s = int(rng.uniform(40, 55)) if big else max(0, int(rng.gauss(12, 8)))
     rise_d = int(rng.uniform(18, 30)) if big else max(0, int(rng.gauss(7, 5)))
-    moaas = 5 if rng.random() < 0.55 else (4 if rng.random() < 0.8 else 3)
-    cadss = max(0, int(rng.gauss(4, 3))) if rng.random() < 0.7 else 0
+    moaas = 3 if tend.sedation and rng.random() < 0.35 else (5 if rng.random() < 0.6 else 4)
+    cadss = max(1, int(rng.gauss(5, 3))) if tend.dissociation and rng.random() < 0.6 else 0
 
     def r(minutes: int, phase: str, **kw: Any) -> Any:
         return Reading(

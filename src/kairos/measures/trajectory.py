@@ -69,6 +69,26 @@ class CourseRow:
     status: str = ""
 
 
+SUGGESTION_LABELS = {
+    "continue": "Continue",
+    "space_out": "Space out sessions",
+    "review": "Review the course",
+    "booster": "Booster session",
+    "revert_schedule": "Revert to the prior schedule",
+    "end_course": "End of course",
+    "assess": "Assessment needed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    kind: str
+    label: str
+    reason: str
+    source: str
+    by: dt.date | None
+
+
 @dataclass(frozen=True, slots=True)
 class Badge:
     text: str
@@ -132,6 +152,16 @@ class Trajectory:
     band_note: str = ""
     badges: list[Badge] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
+
+    @property
+    def suggestions(self) -> list[Suggestion]:
+        return [
+            Suggestion(
+                r.kind, SUGGESTION_LABELS.get(r.kind, r.kind.replace("_", " ")), r.reason, r.source, r.by
+            )
+            for r in self.recommendations
+        ]
+
     reasons: tuple[str, ...] = ()
     table: list[TableRow] = field(default_factory=list)
     outcome: CourseOutcome | None = None
@@ -365,8 +395,10 @@ def _one(
         ]
         if inputs:
             try:
+                # one readout a day at the dose clock time: the band shows the day-to-day course,
+                # not the within-session dip (minutes to hours after a dose)
                 b = adapters.population_band(
-                    inputs, baseline=base, until=t1, weight_kg=weight_kg or 70.0, max_score=cap
+                    inputs, baseline=base, until=t1, weight_kg=weight_kg or 70.0, max_score=cap, step_h=24.0
                 )
                 pts = [p for p in b.points if t0 <= p.at <= t1]
                 if pts:

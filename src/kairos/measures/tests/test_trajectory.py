@@ -35,7 +35,7 @@ def test_chart_shows_an_accessible_trajectory(org, client_for):
     assert "remission (madrs &lt;= 10)" in sec  # iv-racemic: default MADRS ≤10
     assert "response (≥50 % below baseline 32)" in sec
     assert "Responder" in sec and "Remitter" in sec
-    assert "Suggestion (spaceout)" in sec or "Suggestion (continue)" in sec
+    assert "Suggestion — Space out sessions" in sec or "Suggestion — Continue" in sec
     assert "<table" in sec and "−72 %" in sec  # 32 → 9
     assert len(re.findall(r"<path d=\"M[\d.]+,[\d.]+ l-5,-9 h10 z\"", sec)) == 6  # six dosing sessions
 
