@@ -5,3 +5,10 @@ class MeasuresConfig(AppConfig):
     name = "kairos.measures"
     label = "measures"
     verbose_name = "Measurement-based care"
+
+    def ready(self) -> None:
+        from kairos.measures.synthetic import load_measures_demo
+        from kairos.web.demo import EXTRA_LOADERS
+
+        if load_measures_demo not in EXTRA_LOADERS:
+            EXTRA_LOADERS.append(load_measures_demo)

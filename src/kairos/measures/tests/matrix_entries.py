@@ -107,3 +107,7 @@ ENTRIES = [
     Entry("POST /api/v1/fhir/QuestionnaireResponse", allowed=ENTERERS, data=_fhir),
     Entry("GET /api/v1/patients/{patient_id}/scores", allowed=CLINICAL_READERS, kwargs=_patient),
 ]
+
+from kairos.measures.tests.matrix_entries_dashboard import ENTRIES as _DASHBOARD  # noqa: E402
+
+ENTRIES += _DASHBOARD
