@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs clean
+.PHONY: run test install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,10 +68,14 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 openapi: install
-	$(BIN)/python manage.py openapi docs/openapi.json
+	$(BIN)/python manage.py openapi
 
 docs: install
 	$(BIN)/python -m kairos.clinical.docs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+## make screenshots: refresh docs/screenshots/ from the browser tests.
+screenshots: install chromium
+	KAIROS_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/browser
