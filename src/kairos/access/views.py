@@ -28,15 +28,24 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     orgs = Clinic.objects.filter(pk__in=roles).values("organisation_id")
     choices = list(Clinic.objects.filter(organisation_id__in=orgs).values_list("pk", "name"))
     form = BreakGlassForm(request.POST or None)
-    form.fields["clinic"].choices = choices
+    clinic_field = form.fields["clinic"]
+    assert isinstance(clinic_field, forms.TypedChoiceField)
+    clinic_field.choices = choices
     if request.method == "POST" and form.is_valid():
         try:
-            grant = services.request_break_glass(request.user, form.cleaned_data["clinic"], form.cleaned_data["mrn"], form.cleaned_data["reason"])
+            grant = services.request_break_glass(
+                request.user,
+                form.cleaned_data["clinic"],
+                form.cleaned_data["mrn"],
+                form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
         else:
-            messages.warning(request, "Break-glass access granted. It is audited and reported to the clinic admin.")
+            messages.warning(
+                request, "Break-glass access granted. It is audited and reported to the clinic admin."
+            )
             return redirect("patients:chart", patient_id=grant.patient_id)
     return render(request, "access/break_glass.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -46,7 +55,9 @@ def review(request: HttpRequest) -> HttpResponse:
     clinic_ids = policies.clinic_ids_for(request.user, Act.BREAK_GLASS_REVIEW)
     if not clinic_ids:
         raise PermissionDenied("your role may not review break-glass access")
-    grants = BreakGlassGrant.objects.filter(patient__clinic_id__in=clinic_ids).select_related("user", "patient", "reviewed_by")[:200]
+    grants = BreakGlassGrant.objects.filter(patient__clinic_id__in=clinic_ids).select_related(
+        "user", "patient", "reviewed_by"
+    )[:200]
     return render(request, "access/review.html", {"grants": grants})
 
 

@@ -78,7 +78,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             _, new_token = services.create_token(request.user, name)
         except ValueError as exc:
             messages.error(request, f"Token {exc}")
-    tokens = ApiToken.objects.filter(user=request.user)
+    user = request.user
+    assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
+    tokens = ApiToken.objects.filter(user=user)
     has_2fa = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
     return render(
         request, "accounts/settings.html", {"tokens": tokens, "new_token": new_token, "has_2fa": has_2fa}

@@ -9,7 +9,9 @@ from kairos.accounts.models import Membership
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("clinic").order_by("clinic__name")
+    user = request.user
+    assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
+    memberships = Membership.objects.filter(user=user).select_related("clinic").order_by("clinic__name")
     return render(request, "web/home.html", {"memberships": memberships})
 
 
