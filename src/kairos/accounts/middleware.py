@@ -22,7 +22,7 @@ class TwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
-            if not user.is_verified():  # type: ignore[union-attr]
+            if not user.is_verified():
                 if user_has_device(user, confirmed=True):
                     target = "accounts:2fa_verify"
                 elif settings.REQUIRE_2FA:
