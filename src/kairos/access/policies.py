@@ -13,7 +13,6 @@ time, with a reason, always audited and flagged to the clinic admin.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied

@@ -12,7 +12,15 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
-EXEMPT_PREFIXES = ("/accounts/login", "/accounts/logout", "/accounts/2fa/", "/static/", "/health", "/api/", "/q/")
+EXEMPT_PREFIXES = (
+    "/accounts/login",
+    "/accounts/logout",
+    "/accounts/2fa/",
+    "/static/",
+    "/health",
+    "/api/",
+    "/q/",
+)
 
 
 class TwoFactorMiddleware:

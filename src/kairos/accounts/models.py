@@ -38,7 +38,9 @@ class Clinic(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="clinic_unique_name_per_org")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="clinic_unique_name_per_org")
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -58,7 +60,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="membership_one_role_per_clinic")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="membership_one_role_per_clinic")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.clinic}"

@@ -21,7 +21,13 @@ def create_token(user: Any, name: str) -> tuple[ApiToken, str]:
         raise ValueError("name: 1–100 characters")
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), hint=raw[:12])
-    record(Action.TOKEN, actor=user, obj=token, new={"name": name, "hint": token.hint}, summary="API token created")
+    record(
+        Action.TOKEN,
+        actor=user,
+        obj=token,
+        new={"name": name, "hint": token.hint},
+        summary="API token created",
+    )
     return token, raw
 
 
@@ -31,14 +37,25 @@ def revoke_token(user: Any, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record(Action.TOKEN, actor=user, obj=token, old={"active": True}, new={"active": False}, summary="API token revoked")
+        record(
+            Action.TOKEN,
+            actor=user,
+            obj=token,
+            old={"active": True},
+            new={"active": False},
+            summary="API token revoked",
+        )
     return token
 
 
 def authenticate_token(raw: str) -> Any | None:
     if not raw.startswith("kairos_") or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
@@ -59,5 +76,12 @@ def confirm_totp(user: Any, device: TOTPDevice, code: str) -> bool:
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    record(Action.UPDATE, actor=user, object_type="otp_totp.totpdevice", object_id=device.pk, new={"confirmed": True}, summary="two-factor device confirmed")
+    record(
+        Action.UPDATE,
+        actor=user,
+        object_type="otp_totp.totpdevice",
+        object_id=device.pk,
+        new={"confirmed": True},
+        summary="two-factor device confirmed",
+    )
     return True
