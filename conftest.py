@@ -107,7 +107,9 @@ def org(db):
     user_model = get_user_model()
     o = Organisation.objects.create(name="Test Health")
     other = Organisation.objects.create(name="Elsewhere Health")
-    north = Clinic.objects.create(organisation=o, name="North", slug="t-north", time_zone="America/New_York", rems_certified=True)
+    north = Clinic.objects.create(
+        organisation=o, name="North", slug="t-north", time_zone="America/New_York", rems_certified=True
+    )
     south = Clinic.objects.create(organisation=o, name="South", slug="t-south", time_zone="Europe/London")
     far = Clinic.objects.create(organisation=other, name="Far", slug="t-far", time_zone="UTC")
     users = {}
@@ -130,7 +132,12 @@ def patient(org):
     from kairos.patients.models import Patient
 
     return Patient.objects.create(
-        clinic=org.north, mrn="T-0001", given_name="Pat", family_name="Ient", date_of_birth=dt.date(1980, 1, 2), sex="female"
+        clinic=org.north,
+        mrn="T-0001",
+        given_name="Pat",
+        family_name="Ient",
+        date_of_birth=dt.date(1980, 1, 2),
+        sex="female",
     )
 
 
@@ -141,7 +148,11 @@ def south_patient(org):
     from kairos.patients.models import Patient
 
     return Patient.objects.create(
-        clinic=org.south, mrn="S-0001", given_name="Sue", family_name="Southern", date_of_birth=dt.date(1970, 5, 6)
+        clinic=org.south,
+        mrn="S-0001",
+        given_name="Sue",
+        family_name="Southern",
+        date_of_birth=dt.date(1970, 5, 6),
     )
 
 

@@ -57,7 +57,9 @@ class Act(enum.StrEnum):
     INTEGRATION_VIEW = "integration.view"  # read integration-session notes
     # measurement-based care (questionnaires, scores, safety alerts)
     MEASURE_VIEW = "measure.view"  # scores, responses and the measurement plan in the chart (PHI)
-    MEASURE_ENTER = "measure.enter"  # clinician-entered instruments (C-SSRS, MADRS, HAM-D, CADSS-6), FHIR import
+    MEASURE_ENTER = (
+        "measure.enter"  # clinician-entered instruments (C-SSRS, MADRS, HAM-D, CADSS-6), FHIR import
+    )
     MEASURE_PLAN = "measure.plan"  # generate the measurement plan, record safety checks done
     LINK_SEND = "measure.link_send"  # create/e-mail/print a patient questionnaire link (front desk too)
     ALERT_VIEW = "alert.view"  # the clinic's safety-alert board
@@ -122,7 +124,6 @@ POLICY: dict[Act, frozenset[Role]] = {
 
 # Roles that may request break-glass access to a patient outside their normal reach.
 BREAK_GLASS_ROLES = frozenset({P, N})
-
 
 
 def roles_for(action: str) -> frozenset[Role]:

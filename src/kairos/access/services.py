@@ -40,7 +40,9 @@ def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> Bre
     if not any(role in policies.BREAK_GLASS_ROLES for role in my_roles.values()):
         raise ValidationError({"__all__": "only prescribers and nurses may use break-glass access"})
     my_orgs = set(Clinic.objects.filter(pk__in=my_roles).values_list("organisation_id", flat=True))
-    patient = Patient.objects.filter(clinic_id=clinic_id, mrn=mrn.strip(), clinic__organisation_id__in=my_orgs).first()
+    patient = Patient.objects.filter(
+        clinic_id=clinic_id, mrn=mrn.strip(), clinic__organisation_id__in=my_orgs
+    ).first()
     if patient is None:
         raise ValidationError({"mrn": "no patient with that MRN in that clinic of your organisation"})
     grant = BreakGlassGrant.objects.create(
@@ -49,7 +51,15 @@ def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> Bre
         reason=reason,
         expires_at=timezone.now() + dt.timedelta(minutes=settings.KAIROS_BREAK_GLASS_MINUTES),
     )
-    record(Action.BREAK_GLASS, actor=user, patient=patient, obj=grant, reason=reason, new={"expires_at": grant.expires_at}, summary="break-glass access granted")
+    record(
+        Action.BREAK_GLASS,
+        actor=user,
+        patient=patient,
+        obj=grant,
+        reason=reason,
+        new={"expires_at": grant.expires_at},
+        summary="break-glass access granted",
+    )
     transaction.on_commit(lambda: _tasks().notify_break_glass.enqueue(grant.pk))
     return grant
 
@@ -62,5 +72,12 @@ def mark_reviewed(user: Any, grant_id: int) -> BreakGlassGrant:
         grant.reviewed_by = user
         grant.reviewed_at = timezone.now()
         grant.save(update_fields=["reviewed_by", "reviewed_at"])
-        record(Action.UPDATE, actor=user, patient=grant.patient, obj=grant, new={"reviewed": True}, summary="break-glass reviewed")
+        record(
+            Action.UPDATE,
+            actor=user,
+            patient=grant.patient,
+            obj=grant,
+            new={"reviewed": True},
+            summary="break-glass reviewed",
+        )
     return grant

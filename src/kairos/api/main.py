@@ -33,13 +33,18 @@ def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": "Authentication required: send Authorization: Bearer <token>"}, status=401)
+    return api.create_response(
+        request, {"detail": "Authentication required: send Authorization: Bearer <token>"}, status=401
+    )
 
 
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
-        detail = [{"loc": ["body", field], "msg": "; ".join(str(m) for msgs in [errs] for m in msgs)} for field, errs in exc.message_dict.items()]
+        detail = [
+            {"loc": ["body", field], "msg": "; ".join(str(m) for msgs in [errs] for m in msgs)}
+            for field, errs in exc.message_dict.items()
+        ]
     else:
         detail = [{"loc": ["body"], "msg": m} for m in exc.messages]
     return api.create_response(request, {"detail": detail}, status=422)

@@ -107,9 +107,13 @@ def verify_chain(chain: str) -> ChainProblem | None:
     last = None
     for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
-            return ChainProblem(chain, event.pk, event.seq, f"sequence gap: expected seq {expected_seq} (row deleted?)")
+            return ChainProblem(
+                chain, event.pk, event.seq, f"sequence gap: expected seq {expected_seq} (row deleted?)"
+            )
         if event.prev_hash != expected_prev:
-            return ChainProblem(chain, event.pk, event.seq, "previous-hash link broken (rows reordered or removed)")
+            return ChainProblem(
+                chain, event.pk, event.seq, "previous-hash link broken (rows reordered or removed)"
+            )
         if compute_hash(event) != event.hash:
             return ChainProblem(chain, event.pk, event.seq, "content does not match its hash (row altered)")
         expected_prev = event.hash
@@ -117,7 +121,12 @@ def verify_chain(chain: str) -> ChainProblem | None:
         last = event
     head = ChainHead.objects.filter(chain=chain).first()
     if head is not None and (head.seq != (last.seq if last else 0) or head.last_hash != expected_prev):
-        return ChainProblem(chain, None, None, f"head says seq {head.seq} but the chain ends at {expected_seq - 1} (tail rows deleted?)")
+        return ChainProblem(
+            chain,
+            None,
+            None,
+            f"head says seq {head.seq} but the chain ends at {expected_seq - 1} (tail rows deleted?)",
+        )
     return None
 
 

@@ -37,7 +37,9 @@ def _top_parser() -> argparse.ArgumentParser:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    parser.add_argument(
+        "command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below"
+    )
     return parser
 
 

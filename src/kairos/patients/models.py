@@ -39,7 +39,9 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_unique_mrn_per_clinic")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_unique_mrn_per_clinic")
+        ]
         indexes = [models.Index(fields=["clinic", "family_name", "given_name"], name="patient_name")]
         ordering = ["family_name", "given_name", "id"]
 

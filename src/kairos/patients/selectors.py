@@ -19,7 +19,9 @@ from kairos.patients.models import Patient
 
 def visible_patients(user: Any, action: str = Act.PATIENT_LIST) -> QuerySet[Patient]:
     """Patients of the clinics where the user's role permits ``action``."""
-    return Patient.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related("clinic")
+    return Patient.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related(
+        "clinic"
+    )
 
 
 def active_grant(user: Any, patient: Patient) -> BreakGlassGrant | None:

@@ -38,7 +38,14 @@ def create_patient(actor: Any, clinic_id: int, data: dict[str, Any]) -> Patient:
             patient.save(force_insert=True)
     except IntegrityError:
         raise ValidationError({"mrn": f"MRN {patient.mrn} is already used in this clinic"}) from None
-    record(Action.CREATE, actor=actor, patient=patient, obj=patient, new=patient.audit_snapshot(), summary="patient registered")
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=patient,
+        new=patient.audit_snapshot(),
+        summary="patient registered",
+    )
     return patient
 
 
@@ -60,22 +67,47 @@ def update_patient(actor: Any, patient: Patient, data: dict[str, Any]) -> Patien
             locked.save(update_fields=[*[k for k in EDITABLE if k in new], "updated_at"])
     except IntegrityError:
         raise ValidationError({"mrn": f"MRN {locked.mrn} is already used in this clinic"}) from None
-    record(Action.UPDATE, actor=actor, patient=locked, obj=locked, old=old, new=new, summary="patient details changed")
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=locked,
+        obj=locked,
+        old=old,
+        new=new,
+        summary="patient details changed",
+    )
     return locked
 
 
 @transaction.atomic
-def record_weight(actor: Any, patient: Patient, weight_kg: Decimal | float | str, measured_at: dt.datetime | None = None) -> WeightMeasurement:
+def record_weight(
+    actor: Any, patient: Patient, weight_kg: Decimal | float | str, measured_at: dt.datetime | None = None
+) -> WeightMeasurement:
     policies.require(actor, Act.WEIGHT_RECORD, patient.clinic_id)
     try:
         kg = Decimal(str(weight_kg)).quantize(Decimal("0.1"))
     except ArithmeticError:
-        raise ValidationError({"weight_kg": f"weight_kg must be a number between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg"}) from None
+        raise ValidationError(
+            {"weight_kg": f"weight_kg must be a number between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg"}
+        ) from None
     if not kg.is_finite() or not WEIGHT_MIN_KG <= kg <= WEIGHT_MAX_KG:
-        raise ValidationError({"weight_kg": f"weight_kg must be between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg (got {weight_kg})"})
+        raise ValidationError(
+            {
+                "weight_kg": f"weight_kg must be between {WEIGHT_MIN_KG} and {WEIGHT_MAX_KG} kg (got {weight_kg})"
+            }
+        )
     when = measured_at or timezone.now()
     if when > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"measured_at": "measured_at cannot be in the future"})
-    weight = WeightMeasurement.objects.create(patient=patient, weight_kg=kg, measured_at=when, recorded_by=actor)
-    record(Action.CREATE, actor=actor, patient=patient, obj=weight, new={"weight_kg": kg, "measured_at": when}, summary="weight recorded")
+    weight = WeightMeasurement.objects.create(
+        patient=patient, weight_kg=kg, measured_at=when, recorded_by=actor
+    )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=weight,
+        new={"weight_kg": kg, "measured_at": when},
+        summary="weight recorded",
+    )
     return weight

@@ -47,13 +47,22 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{patient.display_name} registered.")
             return redirect("patients:chart", patient_id=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "title": "Register a patient"},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.get_patient(request.user, patient_id, Act.PATIENT_EDIT)
-    form = PatientForm(request.POST or None, instance=patient) if request.method == "POST" else PatientForm(instance=patient)
+    form = (
+        PatientForm(request.POST or None, instance=patient)
+        if request.method == "POST"
+        else PatientForm(instance=patient)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_patient(request.user, patient, form.cleaned_data)
@@ -62,7 +71,12 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         else:
             messages.success(request, "Details saved.")
             return redirect("patients:chart", patient_id=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": f"Edit {patient.display_name}", "patient": patient}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "title": f"Edit {patient.display_name}", "patient": patient},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -91,6 +105,8 @@ def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
     if form.errors:
-        return render(request, "patients/_weight_form.html", {"patient": patient, "weight_form": form}, status=400)
+        return render(
+            request, "patients/_weight_form.html", {"patient": patient, "weight_form": form}, status=400
+        )
     messages.success(request, "Weight recorded.")
     return redirect("patients:chart", patient_id=patient.pk)

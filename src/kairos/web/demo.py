@@ -55,19 +55,29 @@ def load_demo() -> str:
     clinics = {
         "north": Clinic.objects.get_or_create(
             slug="north",
-            defaults={"organisation": org, "name": "Northside Ketamine Clinic", "time_zone": "America/New_York",
-                      "rems_certified": True, "rems_certification_id": "DEMO-REMS-0001"},
+            defaults={
+                "organisation": org,
+                "name": "Northside Ketamine Clinic",
+                "time_zone": "America/New_York",
+                "rems_certified": True,
+                "rems_certification_id": "DEMO-REMS-0001",
+            },
         )[0],
         "south": Clinic.objects.get_or_create(
             slug="south",
-            defaults={"organisation": org, "name": "Southbank Interventional Psychiatry", "time_zone": "Europe/London"},
+            defaults={
+                "organisation": org,
+                "name": "Southbank Interventional Psychiatry",
+                "time_zone": "Europe/London",
+            },
         )[0],
     }
     User = get_user_model()
     users: dict[str, Any] = {}
     for username, first, last, role, clinic in STAFF:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.kairos.invalid"}
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.kairos.invalid"},
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -78,17 +88,27 @@ def load_demo() -> str:
     now = timezone.now()
     for clinic, mrn, given, family, dob, sex, kg in PATIENTS:
         patient, created = Patient.objects.get_or_create(
-            clinic=clinics[clinic], mrn=mrn,
-            defaults={"given_name": given, "family_name": family, "date_of_birth": dob, "sex": sex,
-                      "email": f"{given.lower()}.{family.lower()}@example.invalid"},
+            clinic=clinics[clinic],
+            mrn=mrn,
+            defaults={
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": dob,
+                "sex": sex,
+                "email": f"{given.lower()}.{family.lower()}@example.invalid",
+            },
         )
         if created:
             WeightMeasurement.objects.create(
-                patient=patient, weight_kg=Decimal(kg), measured_at=now - dt.timedelta(days=30),
+                patient=patient,
+                weight_kg=Decimal(kg),
+                measured_at=now - dt.timedelta(days=30),
                 recorded_by=users["demo-nurse" if clinic == "north" else "demo2-prescriber"],
             )
         patients[mrn] = patient
     context = {"organisation": org, "clinics": clinics, "users": users, "patients": patients}
-    lines = [f"Demo organisation ready: {len(clinics)} clinics, {len(users)} staff logins, {len(patients)} patients."]
+    lines = [
+        f"Demo organisation ready: {len(clinics)} clinics, {len(users)} staff logins, {len(patients)} patients."
+    ]
     lines += [loader(context) for loader in EXTRA_LOADERS]
     return "\n".join(line for line in lines if line)

@@ -38,7 +38,10 @@ def _bypass_triggers(sql: str, params: list | None = None) -> None:
 
 
 def _five_events(org, patient):
-    return [record(Action.READ, actor=org.prescriber, patient=patient, obj=patient, summary=f"read {i}") for i in range(5)]
+    return [
+        record(Action.READ, actor=org.prescriber, patient=patient, obj=patient, summary=f"read {i}")
+        for i in range(5)
+    ]
 
 
 def test_chain_links_each_row_to_the_previous(org, patient):
@@ -65,7 +68,10 @@ def test_canonical_form_is_engine_independent():
 
     when = dt.datetime(2026, 3, 29, 1, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert utc_iso(when) == "2026-03-28T23:30:00.000005Z"
-    assert canonical_json({"b": Decimal("1.10"), "a": [when]}) == '{"a":["2026-03-28T23:30:00.000005Z"],"b":"1.10"}'
+    assert (
+        canonical_json({"b": Decimal("1.10"), "a": [when]})
+        == '{"a":["2026-03-28T23:30:00.000005Z"],"b":"1.10"}'
+    )
 
 
 def test_database_refuses_update_and_delete(org, patient):
@@ -81,7 +87,9 @@ def test_database_refuses_update_and_delete(org, patient):
 
 def test_verify_names_the_altered_row(org, patient):
     events = _five_events(org, patient)
-    _bypass_triggers("UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["nothing to see", events[2].pk])
+    _bypass_triggers(
+        "UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["nothing to see", events[2].pk]
+    )
     problem = verify_chain(events[0].chain)
     assert problem is not None and problem.event_id == events[2].pk and "altered" in problem.problem
 
