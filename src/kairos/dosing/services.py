@@ -30,7 +30,7 @@ from kairos.clinical.protocols import ProtocolError, get_protocol
 from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import VitalsError, parse_symptoms, validate_vitals
-from kairos.dosing import domain, selectors
+from kairos.dosing import domain, hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
     SERIOUSNESS_CODES,
@@ -311,6 +311,7 @@ def check_in(
         summary="checked in; pre-checks recorded",
     )
     _apply_gate(actor, session, precheck, now)
+    hooks.session_changed(session.pk)
     return session
 
 
@@ -372,6 +373,7 @@ def recheck(
         recorded_by=actor,
         **vals,
     )
+    hooks.session_changed(session.pk)
     precheck = session.precheck
     rems = selectors.rems_result(session, now)
     gate = selectors.gate_result(session, precheck, now)
@@ -662,6 +664,7 @@ def start_dosing(
         _move(session, Status.MONITORING, dosing_ended_at=now)
         admin.ended_at = now
         admin.save(update_fields=["ended_at"])
+    hooks.session_changed(session.pk)
     return admin
 
 
@@ -844,6 +847,7 @@ def add_reading(
     if result.outcome is Outcome.ESCALATE and session.status == Status.READY:
         s = _lock(session, None)
         _move(s, Status.MONITORING, ready_at=None)
+    hooks.session_changed(session.pk)
     return reading
 
 
@@ -906,6 +910,7 @@ def record_adverse_event(
         new={"type": event_type, "severity": severity, "serious": serious},
         summary="adverse event recorded",
     )
+    hooks.session_changed(session.pk)
     return event
 
 
