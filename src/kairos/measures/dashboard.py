@@ -33,7 +33,7 @@ import hashlib
 import hmac
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -47,6 +47,13 @@ INSTRUMENTS: dict[str, str] = {
     "phq9": "PHQ-9",
     "qids_sr16": "QIDS-SR16",
     "hamd17": "HAM-D17",
+}
+#: scored instruments pooled into each dashboard series (same scale)
+SERIES: dict[str, tuple[str, ...]] = {
+    "madrs": ("madrs",),
+    "phq9": ("phq9", "phq9_24h"),
+    "qids_sr16": ("qids_sr16",),
+    "hamd17": ("hamd17",),
 }
 BP_WINDOW_MIN = 90  # §1.5: "in the first 1.5 h"
 BP_SBP_RISE = 40  # §1.5 (S6)
@@ -93,6 +100,46 @@ class SessionFlags:
     dissociation: bool
     respiratory_depression: bool
     adverse_events: int
+
+
+def session_flags(
+    *,
+    session_id: int,
+    course_id: int,
+    patient_id: int,
+    started_at: dt.datetime,
+    pre_sbp: int | None,
+    pre_dbp: int | None,
+    win_sbp: int | None,
+    win_dbp: int | None,
+    min_moaas: int | None,
+    pre_cadss: int | None,
+    max_cadss: int | None,
+    ae_sedation: bool,
+    ae_dissociation: bool,
+    ae_resp: bool,
+    ae_count: int | None,
+) -> SessionFlags:
+    """A session's findings from its flowsheet aggregates (pre-dose BP/CADSS-6, maxima within the BP window,
+    minimum MOAA/S after dosing) and its adverse events (the definitions in the module docstring)."""
+    bp_ok = pre_sbp is not None and (win_sbp is not None or win_dbp is not None)
+    rise = bp_ok and (
+        (win_sbp is not None and pre_sbp is not None and win_sbp - pre_sbp >= BP_SBP_RISE)
+        or (win_dbp is not None and pre_dbp is not None and win_dbp - pre_dbp >= BP_DBP_RISE)
+    )
+    return SessionFlags(
+        session_id=session_id,
+        course_id=course_id,
+        patient_id=patient_id,
+        started_at=started_at,
+        bp_assessable=bp_ok,
+        bp_rise=bool(rise),
+        sedation=bool(ae_sedation) or (min_moaas is not None and min_moaas <= SEDATION_MOAAS_MAX),
+        loss_of_consciousness=min_moaas == 0,
+        dissociation=bool(ae_dissociation) or (max_cadss is not None and max_cadss > (pre_cadss or 0)),
+        respiratory_depression=bool(ae_resp),
+        adverse_events=int(ae_count or 0),
+    )
 
 
 # --- outputs ------------------------------------------------------------------------------------------
@@ -193,16 +240,22 @@ def summarise(
     *,
     instrument: str,
     protocol_family: str = "",
+    outcomes: Mapping[int, CourseOutcome] | None = None,
 ) -> Dashboard:
-    """Classify every course on ``instrument`` and aggregate efficacy and safety figures."""
+    """Classify every course on ``instrument`` and aggregate efficacy and safety figures.
+
+    ``outcomes``: classifications already made (course id -> outcome, e.g. the materialised summaries of
+    :mod:`kairos.measures.outcome_store`); the other courses are classified here from their points."""
     if instrument not in INSTRUMENTS:
         raise DashboardError(f"instrument: {instrument!r} is not one of {', '.join(INSTRUMENTS)}")
+    known = outcomes or {}
     pairs: list[tuple[CourseInput, CourseOutcome]] = []
     for c in courses:
-        o = classify_course(c.points, c.doses, instrument=instrument, protocol_id=c.protocol_id or None)
+        o = known.get(c.course_id)
+        if o is None:
+            o = classify_course(c.points, c.doses, instrument=instrument, protocol_id=c.protocol_id or None)
         pairs.append((c, o))
-    outcomes = [o for _, o in pairs]
-    cohort = cohort_summary(outcomes)
+    cohort = cohort_summary([o for _, o in pairs])
     # sessions to response: doses given up to and including the response assessment
     s2r = tuple(sum(1 for d in c.doses if d <= o.response_at) for c, o in pairs if o.response_at is not None)
     fam = protocol_family

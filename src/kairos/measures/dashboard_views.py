@@ -5,9 +5,12 @@ the clinics where they hold it. The page shows aggregates only and the CSV is al
 (:func:`kairos.measures.dashboard.deidentified_rows`), so a researcher sees no names, MRNs or exact dates.
 The clinician filter (staff names) is offered to ``outcomes.view`` roles only.
 
-Queries: a constant number whatever the cohort size — courses, one instrument's scores, dosing sessions
-with their safety findings computed in the database (subqueries over the flowsheet and events), plus the
-filter choices. Pure aggregation happens in :mod:`kairos.measures.dashboard`.
+Queries: a constant number whatever the cohort size — courses, dosing sessions with their materialised
+safety findings, the chosen series' materialised course summaries and the patients with unlinked
+responses (:func:`load_materialised`, read model kept by :mod:`kairos.measures.outcome_store`), plus the
+filter choices; anything missing or stale there is computed from scratch (:func:`load`: every score of
+the series and safety subqueries over the flowsheet and events). Pure aggregation happens in
+:mod:`kairos.measures.dashboard`.
 """
 
 from __future__ import annotations
@@ -24,18 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    Count,
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
-    Max,
-    Min,
-    OuterRef,
-    QuerySet,
-    Subquery,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -47,16 +39,17 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.audit.views import safe_cell
+from kairos.clinical.outcomes import CourseOutcome
 from kairos.clinical.protocols import PROTOCOL_IDS
 from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
 from kairos.courses.models import Course
-from kairos.dosing.models import AdverseEvent, DosingSession, EventType, Reading
+from kairos.dosing.models import DosingSession
 from kairos.measures import dashboard as dash
-from kairos.measures import published
-from kairos.measures.models import Score
+from kairos.measures import outcome_store, published
+from kairos.measures.models import CourseOutcomeSummary, QuestionnaireResponse, Score
 
 MAX_RANGE_DAYS = 3660
-SERIES = {"phq9": ("phq9", "phq9_24h")}  # instruments pooled into one series (same scale)
+SERIES = dash.SERIES  # instruments pooled into one series (same scale)
 
 
 def scope(user: Any) -> tuple[list[int], bool]:
@@ -154,41 +147,14 @@ def course_queryset(f: Filters) -> QuerySet[Course]:
 
 def session_flags_queryset(courses: QuerySet[Course]) -> QuerySet[DosingSession]:
     """Dosing sessions of ``courses`` with their safety findings as annotations (computed in SQL)."""
-    readings = Reading.objects.filter(session=OuterRef("pk"))
-    pre = readings.filter(phase="pre_dose").order_by("-taken_at", "-id")
-    window_end = ExpressionWrapper(
-        OuterRef("dosing_started_at") + dt.timedelta(minutes=dash.BP_WINDOW_MIN), output_field=DateTimeField()
-    )
-    after = readings.filter(phase__in=("during", "post"), taken_at__gte=OuterRef("dosing_started_at"))
-    win = after.filter(taken_at__lte=window_end)
-
-    def agg(qs: QuerySet[Reading], fn: Any, field: str) -> Subquery:
-        return Subquery(qs.values("session").annotate(v=fn(field)).values("v")[:1])
-
-    events = AdverseEvent.objects.filter(session=OuterRef("pk"))
-    return (
-        DosingSession.objects.filter(course__in=courses, dosing_started_at__isnull=False)
-        .annotate(
-            pre_sbp=Subquery(pre.filter(sbp__isnull=False, dbp__isnull=False).values("sbp")[:1]),
-            pre_dbp=Subquery(pre.filter(sbp__isnull=False, dbp__isnull=False).values("dbp")[:1]),
-            win_sbp=agg(win, Max, "sbp"),
-            win_dbp=agg(win, Max, "dbp"),
-            min_moaas=agg(after, Min, "moaas"),
-            pre_cadss=Subquery(pre.filter(cadss6_total__isnull=False).values("cadss6_total")[:1]),
-            max_cadss=agg(after, Max, "cadss6_total"),
-            ae_sedation=Exists(events.filter(event_type=EventType.SEDATION)),
-            ae_dissociation=Exists(events.filter(event_type=EventType.DISSOCIATION)),
-            ae_resp=Exists(events.filter(event_type=EventType.RESPIRATORY_DEPRESSION)),
-            ae_count=Coalesce(Subquery(events.values("session").annotate(n=Count("id")).values("n")[:1]), 0),
-        )
-        .order_by()
-    )
+    return outcome_store.annotate_session_flags(DosingSession.objects.filter(course__in=courses))
 
 
-def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
-    """Courses (with dose times and the instrument's scores) and session safety flags: three queries."""
-    courses_qs = course_queryset(f)
-    rows = list(
+CourseRow = tuple[int, int, int, str, str, dt.date, dt.date, str]
+
+
+def _course_rows(courses_qs: QuerySet[Course]) -> list[CourseRow]:
+    return list(
         courses_qs.values_list(
             "pk",
             "patient_id",
@@ -200,10 +166,16 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
             "patient__sex",
         )
     )
-    instruments = SERIES.get(f.instrument, (f.instrument,))
+
+
+def _points(
+    courses_qs: QuerySet[Course], rows: list[CourseRow], instrument: str
+) -> dict[int, list[tuple[dt.datetime, float]]]:
+    """The series' scores of the patients of ``rows`` (the selected courses), per course: linked responses
+    to their course when selected; unlinked responses (entered without a due item) to the patient's latest
+    selected course that had started, less the baseline window, by the time of the response."""
+    instruments = dash.SERIES.get(instrument, (instrument,))
     selected = {r[0] for r in rows}
-    # unlinked responses (entered without a due item) belong to the patient's latest selected course that
-    # had started, less the baseline window, by the time of the response
     by_patient: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
     for pk, pid, _clinic, _protocol, _indication, start, _dob, _sex in rows:
         by_patient[pid].append((start, pk))
@@ -230,67 +202,15 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
         elif course_id not in selected:
             continue
         points[course_id].append((at, float(total or 0)))
-    doses: dict[int, list[dt.datetime]] = defaultdict(list)
-    flags: list[dash.SessionFlags] = []
-    for (
-        sid,
-        cid,
-        pid,
-        at,
-        pre_sbp,
-        pre_dbp,
-        w_sbp,
-        w_dbp,
-        min_moaas,
-        pre_cadss,
-        max_cadss,
-        ae_sed,
-        ae_diss,
-        ae_resp,
-        ae_n,
-    ) in (
-        session_flags_queryset(courses_qs)
-        .values_list(  # type: ignore[misc]
-            "pk",
-            "course_id",
-            "patient_id",
-            "dosing_started_at",
-            "pre_sbp",
-            "pre_dbp",
-            "win_sbp",
-            "win_dbp",
-            "min_moaas",
-            "pre_cadss",
-            "max_cadss",
-            "ae_sedation",
-            "ae_dissociation",
-            "ae_resp",
-            "ae_count",
-        )
-        .iterator(chunk_size=20_000)
-    ):
-        doses[cid].append(at)
-        bp_ok = pre_sbp is not None and (w_sbp is not None or w_dbp is not None)
-        rise = bp_ok and (
-            (w_sbp is not None and w_sbp - pre_sbp >= dash.BP_SBP_RISE)
-            or (w_dbp is not None and pre_dbp is not None and w_dbp - pre_dbp >= dash.BP_DBP_RISE)
-        )
-        flags.append(
-            dash.SessionFlags(
-                session_id=sid,
-                course_id=cid,
-                patient_id=pid,
-                started_at=at,
-                bp_assessable=bp_ok,
-                bp_rise=bool(rise),
-                sedation=bool(ae_sed) or (min_moaas is not None and min_moaas <= dash.SEDATION_MOAAS_MAX),
-                loss_of_consciousness=min_moaas == 0,
-                dissociation=bool(ae_diss) or (max_cadss is not None and max_cadss > (pre_cadss or 0)),
-                respiratory_depression=bool(ae_resp),
-                adverse_events=int(ae_n or 0),
-            )
-        )
-    courses = [
+    return points
+
+
+def _inputs(
+    rows: list[CourseRow],
+    doses: dict[int, list[dt.datetime]],
+    points: dict[int, list[tuple[dt.datetime, float]]],
+) -> list[dash.CourseInput]:
+    return [
         dash.CourseInput(
             course_id=pk,
             patient_id=pid,
@@ -305,10 +225,104 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
         )
         for pk, pid, clinic, protocol, indication, start, dob, sex in rows
     ]
-    return courses, flags
+
+
+def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
+    """From scratch (the reference path): courses with dose times and the instrument's scores, and every
+    session's safety findings computed in SQL subqueries: three queries, classification left to
+    :func:`kairos.measures.dashboard.summarise`."""
+    courses_qs = course_queryset(f)
+    rows = _course_rows(courses_qs)
+    points = _points(courses_qs, rows, f.instrument)
+    flags = outcome_store.compute_flags(DosingSession.objects.filter(course__in=courses_qs))
+    doses: dict[int, list[dt.datetime]] = defaultdict(list)
+    for fl in flags:
+        doses[fl.course_id].append(fl.started_at)
+    return _inputs(rows, doses, points), flags
+
+
+_SAFETY_COLUMNS = tuple(f"safety__{k}" for k in outcome_store.SAFETY_FIELDS)
+_SUMMARY_COLUMNS = ("course_id", *outcome_store.SUMMARY_FIELDS)
+
+
+def load_materialised(
+    f: Filters,
+) -> tuple[list[dash.CourseInput], list[dash.SessionFlags], dict[int, CourseOutcome]]:
+    """Courses, session findings and classifications from the materialised read model
+    (:mod:`kairos.measures.outcome_store`): five indexed queries, no per-response rows. Sessions without a
+    current findings row, courses without a current summary and patients with unlinked responses (whose
+    attribution depends on the filters) are computed from scratch as :func:`load` does, so the figures
+    are always those of :func:`load`."""
+    courses_qs = course_queryset(f)
+    rows = _course_rows(courses_qs)
+    doses: dict[int, list[dt.datetime]] = defaultdict(list)
+    flags: list[dash.SessionFlags] = []
+    stale_sessions: list[int] = []
+    for sid, cid, pid, at, *safety in (
+        DosingSession.objects.filter(course__in=courses_qs, dosing_started_at__isnull=False)
+        .order_by()
+        .values_list("pk", "course_id", "patient_id", "dosing_started_at", *_SAFETY_COLUMNS)
+        .iterator(chunk_size=20_000)
+    ):
+        doses[cid].append(at)
+        if safety[0] != at:  # no row (NULL) or computed for another dosing time
+            stale_sessions.append(sid)
+            continue
+        flags.append(dash.SessionFlags(sid, cid, pid, at, *safety[1:]))
+    if stale_sessions:
+        flags += outcome_store.compute_flags(DosingSession.objects.filter(pk__in=stale_sessions))
+    stored = {
+        v[0]: dict(zip(_SUMMARY_COLUMNS, v, strict=True))
+        for v in CourseOutcomeSummary.objects.filter(series=f.instrument, course__in=courses_qs)
+        .order_by()
+        .values_list(*_SUMMARY_COLUMNS)
+    }
+    unlinked = set(
+        QuestionnaireResponse.objects.filter(
+            course__isnull=True,
+            instrument_id__in=dash.SERIES.get(f.instrument, (f.instrument,)),
+            patient__in=courses_qs.values("patient_id"),
+            score__total__isnull=False,
+        )
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    outcomes: dict[int, CourseOutcome] = {}
+    recompute: set[int] = set(unlinked)
+    for pk, pid, _clinic, protocol, *_rest in rows:
+        v = stored.get(pk)
+        d = doses.get(pk)
+        if (
+            pid in unlinked
+            or v is None
+            or not outcome_store.is_current(v, protocol_id=protocol, first_dose=min(d) if d else None)
+        ):
+            recompute.add(pid)
+        else:
+            outcomes[pk] = outcome_store.outcome_from_values(f.instrument, v)
+    points: dict[int, list[tuple[dt.datetime, float]]] = {}
+    if recompute:
+        again = [r for r in rows if r[1] in recompute]
+        points = _points(courses_qs.filter(patient_id__in=recompute), again, f.instrument)
+        for r in again:
+            outcomes.pop(r[0], None)
+    return _inputs(rows, doses, points), flags, outcomes
 
 
 def build(f: Filters) -> dash.Dashboard:
+    courses, flags, outcomes = load_materialised(f)
+    return dash.summarise(
+        courses,
+        flags,
+        instrument=f.instrument,
+        protocol_family=published.protocol_family(f.protocol),
+        outcomes=outcomes,
+    )
+
+
+def build_from_scratch(f: Filters) -> dash.Dashboard:
+    """The dashboard without the materialised read model (reference for tests and checks)."""
     courses, flags = load(f)
     return dash.summarise(
         courses, flags, instrument=f.instrument, protocol_family=published.protocol_family(f.protocol)

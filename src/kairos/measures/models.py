@@ -273,7 +273,13 @@ class QuestionnaireResponse(_Immutable):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["patient", "instrument_id", "-submitted_at"], name="qr_patient_inst_time")
+            models.Index(fields=["patient", "instrument_id", "-submitted_at"], name="qr_patient_inst_time"),
+            # the outcomes dashboard looks up responses not linked to a course (attributed by time)
+            models.Index(
+                fields=["patient", "instrument_id"],
+                condition=Q(course__isnull=True),
+                name="qr_unlinked_patient_inst",
+            ),
         ]
         constraints = [
             # One stored response per instrument per link: two simultaneous submissions store exactly one.
@@ -390,3 +396,75 @@ class ClinicalTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- materialised outcome summaries (read model of the clinic outcomes dashboard) --------------------
+
+
+class CourseOutcomeSummary(models.Model):
+    """One course's classification on one dashboard series (:data:`kairos.measures.dashboard.SERIES`),
+    from :func:`kairos.clinical.outcomes.classify_course` over the course's *linked* scores and its dose
+    times. Derived data: rewritten by :mod:`kairos.measures.outcome_store` in the same transaction as
+    every score or dosing write that changes it, and rebuilt by ``manage.py measures_rebuild_outcomes``.
+    The dashboard recomputes from scratch any course whose row is missing or stale (version, protocol or
+    first dose differs) and any patient with unlinked responses, so the figures never depend on it being
+    current."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="outcome_summaries")
+    series = models.CharField(max_length=20)  # dashboard instrument key (madrs, phq9, qids_sr16, hamd17)
+    version = models.PositiveSmallIntegerField()
+    protocol_id = models.CharField(max_length=40, blank=True)  # the protocol the remission rule came from
+    points = models.PositiveIntegerField(default=0)  # linked scores used
+    first_dose = models.DateTimeField(null=True, blank=True)
+    baseline_at = models.DateTimeField(null=True, blank=True)
+    baseline_total = models.FloatField(null=True, blank=True)
+    baseline_stale = models.BooleanField(default=False)
+    latest_at = models.DateTimeField(null=True, blank=True)
+    latest_total = models.FloatField(null=True, blank=True)
+    latest_reduction_pct = models.FloatField(null=True, blank=True)
+    best_reduction_pct = models.FloatField(null=True, blank=True)
+    current = models.CharField(max_length=20)
+    response_at = models.DateTimeField(null=True, blank=True)
+    remission_at = models.DateTimeField(null=True, blank=True)
+    rapid_response = models.BooleanField(null=True, blank=True)
+    relapse_at = models.DateTimeField(null=True, blank=True)
+    ttr_days = models.FloatField(null=True, blank=True)
+    ttr_event = models.BooleanField(default=False)
+    ttrel_days = models.FloatField(null=True, blank=True)
+    ttrel_event = models.BooleanField(default=False)
+    remission_rule = models.CharField(max_length=60)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "series"], name="coutcome_one_per_course_series")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} outcome of course {self.course_id}"
+
+
+class SessionSafety(models.Model):
+    """Safety findings of one dosing session (definitions in :mod:`kairos.measures.dashboard`), computed
+    from its flowsheet and adverse events by :mod:`kairos.measures.outcome_store` whenever the dosing
+    services change them (hook :mod:`kairos.dosing.hooks`). ``started_at`` is the session's
+    ``dosing_started_at`` when computed: a row whose time differs, or a missing row, is recomputed on read."""
+
+    session = models.OneToOneField(
+        "dosing.DosingSession", on_delete=models.CASCADE, primary_key=True, related_name="safety"
+    )
+    started_at = models.DateTimeField()
+    bp_assessable = models.BooleanField()
+    bp_rise = models.BooleanField()
+    sedation = models.BooleanField()
+    loss_of_consciousness = models.BooleanField()
+    dissociation = models.BooleanField()
+    respiratory_depression = models.BooleanField()
+    adverse_events = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "session safety findings"
+
+    def __str__(self) -> str:
+        return f"safety findings of session {self.session_id}"

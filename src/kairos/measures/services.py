@@ -44,7 +44,7 @@ from kairos.clinical.instruments import (
 )
 from kairos.clinical.instruments import Score as ClinicalScore
 from kairos.clinical.rules.alerts import evaluate_alerts
-from kairos.measures import domain
+from kairos.measures import domain, outcome_store
 from kairos.measures.models import (
     OPEN_DUE_STATES,
     ClinicalTask,
@@ -284,6 +284,8 @@ def _record(
         due.completed_at = when
         due.response = response
         due.save(update_fields=["state", "completed_at", "response"])
+    # the course's materialised outcome summary, in this transaction (kairos.measures.outcome_store)
+    outcome_store.score_stored(response.course_id, inst.id)
     rows: list[MeasureAlert] = []
     assignees = prescribers_for(patient) if alerts else []
     for a in alerts:

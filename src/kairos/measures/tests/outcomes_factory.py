@@ -42,11 +42,14 @@ def make_course(
     readings: dict[int, Sequence[dict[str, Any]]] | None = None,
     events: dict[int, Sequence[str]] | None = None,
     dose_mg: float = 35.0,
+    materialise: bool = True,
 ) -> Any:
     """A course with sessions on ``dose_days`` after ``start`` and ``instrument`` totals at day offsets.
 
     ``readings[i]``: flowsheet rows of session ``i`` (dicts with ``minutes`` relative to the dose).
     ``events[i]``: adverse-event types of session ``i``.
+    ``materialise``: rebuild the dashboard's read model for the course afterwards, as a bulk loader must
+    (rows written here bypass the services that keep it current).
     """
     from kairos.courses.models import Course
     from kairos.dosing.models import AdverseEvent, DoseOrder, DosingSession, Reading
@@ -126,4 +129,8 @@ def make_course(
             raw_total=int(total),
             scorer_version="t",
         )
+    if materialise:
+        from kairos.measures import outcome_store
+
+        outcome_store.rebuild([course.pk])
     return course
