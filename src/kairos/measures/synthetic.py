@@ -335,6 +335,7 @@ def load_clinic(
     today = today or dt.datetime.now(tz).date()
     rng = random.Random(f"{seed}:{clinic.slug}")
     n_resp = 0
+    course_ids: list[int] = []
     with transaction.atomic():
         for k in range(count):
             index = first_index + k
@@ -465,6 +466,11 @@ def load_clinic(
                     created_at=m.at,
                 )
                 n_resp += 1
+            course_ids.append(course.pk)
+        # rows written directly: backfill the outcomes dashboard's read model for these courses
+        from kairos.measures import outcome_store
+
+        outcome_store.rebuild(course_ids)
     return n_resp, count
 
 
