@@ -6,6 +6,9 @@ remission and relapse rates are realistic.
 
 Usage: DATABASE_URL=postgres://… python benchmarks/bulk_load.py --patients 10000 --responses 500000
 Idempotent per clinic slug: patients/responses already present are kept and topped up to the targets.
+The rows bypass the services, so the outcomes dashboard's read model (course outcome summaries, session
+safety findings) is backfilled for the new courses at the end (``kairos.measures.outcome_store.rebuild``;
+for data loaded before it existed run ``manage.py measures_rebuild_outcomes``).
 See docs/PERFORMANCE.md (## Measurement-based care).
 """
 
@@ -211,7 +214,14 @@ def load(patients: int, responses: int, seed: int = 11, log: bool = True) -> dic
                     n_resp += _flush(batch_r, batch_t, QuestionnaireResponse, Score)
                     batch_r, batch_t = [], []
             n_resp += _flush(batch_r, batch_t, QuestionnaireResponse, Score)
+    # the rows above bypass the services that keep the dashboard's read model current: backfill it
+    from kairos.measures import outcome_store
+
+    t_backfill = time.perf_counter()
+    outcome_store.rebuild([c.pk for c in courses])
+    backfill_s = time.perf_counter() - t_backfill
     out = {
+        "backfill_seconds": backfill_s,
         "patients": float(patients),
         "responses": float(n_resp),
         "sessions": float(len(sessions)),

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -242,7 +242,10 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
 
 
 _SAFETY_COLUMNS = tuple(f"safety__{k}" for k in outcome_store.SAFETY_FIELDS)
-_SUMMARY_COLUMNS = ("course_id", *outcome_store.SUMMARY_FIELDS)
+_SUMMARY_COLUMNS = (
+    "course_id",
+    *(k for k in outcome_store.SUMMARY_FIELDS if k not in outcome_store.SUMMARY_TIMES),
+)
 
 
 def load_materialised(
@@ -258,25 +261,42 @@ def load_materialised(
     doses: dict[int, list[dt.datetime]] = defaultdict(list)
     flags: list[dash.SessionFlags] = []
     stale_sessions: list[int] = []
-    for sid, cid, pid, at, *safety in (
+    sessions = (
         DosingSession.objects.filter(course__in=courses_qs, dosing_started_at__isnull=False)
+        .annotate(
+            at_=outcome_store.timestamp("dosing_started_at"),
+            # NULL (no row) or false (computed for another dosing time): recompute
+            fresh_=ExpressionWrapper(
+                Q(safety__started_at=F("dosing_started_at")), output_field=BooleanField()
+            ),
+        )
         .order_by()
-        .values_list("pk", "course_id", "patient_id", "dosing_started_at", *_SAFETY_COLUMNS)
-        .iterator(chunk_size=20_000)
-    ):
+        .values_list("pk", "course_id", "patient_id", "at_", "fresh_", *_SAFETY_COLUMNS[1:])
+    )
+    as_dt = outcome_store.as_datetime
+    for sid, cid, pid, at_, fresh, *safety in outcome_store.fetch_rows(sessions):
+        at = as_dt(at_)
+        if at is None:  # excluded by the filter
+            continue
         doses[cid].append(at)
-        if safety[0] != at:  # no row (NULL) or computed for another dosing time
+        if not fresh:
             stale_sessions.append(sid)
             continue
-        flags.append(dash.SessionFlags(sid, cid, pid, at, *safety[1:]))
+        flags.append(dash.SessionFlags(sid, cid, pid, at, *safety))
     if stale_sessions:
         flags += outcome_store.compute_flags(DosingSession.objects.filter(pk__in=stale_sessions))
-    stored = {
-        v[0]: dict(zip(_SUMMARY_COLUMNS, v, strict=True))
-        for v in CourseOutcomeSummary.objects.filter(series=f.instrument, course__in=courses_qs)
+    times = outcome_store.SUMMARY_TIMES
+    stored: dict[int, dict[str, Any]] = {}
+    for values in outcome_store.fetch_rows(
+        CourseOutcomeSummary.objects.filter(series=f.instrument, course__in=courses_qs)
+        .annotate(**{f"{k}_": outcome_store.timestamp(k) for k in times})
         .order_by()
-        .values_list(*_SUMMARY_COLUMNS)
-    }
+        .values_list(*_SUMMARY_COLUMNS, *(f"{k}_" for k in times))
+    ):
+        row = dict(zip(_SUMMARY_COLUMNS, values, strict=False))
+        for k, t in zip(times, values[len(_SUMMARY_COLUMNS) :], strict=True):
+            row[k] = as_dt(t)
+        stored[values[0]] = row
     unlinked = set(
         QuestionnaireResponse.objects.filter(
             course__isnull=True,
