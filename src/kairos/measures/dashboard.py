@@ -82,6 +82,7 @@ class CourseInput:
     date_of_birth: dt.date
     sex: str
     doses: tuple[dt.datetime, ...] = ()
+    #: the series' scores; empty when the course's classification came from the materialised summary
     points: tuple[tuple[dt.datetime, float], ...] = ()
 
 

@@ -252,7 +252,7 @@ def load_materialised(
     f: Filters,
 ) -> tuple[list[dash.CourseInput], list[dash.SessionFlags], dict[int, CourseOutcome]]:
     """Courses, session findings and classifications from the materialised read model
-    (:mod:`kairos.measures.outcome_store`): five indexed queries, no per-response rows. Sessions without a
+    (:mod:`kairos.measures.outcome_store`): four indexed queries, no per-response rows. Sessions without a
     current findings row, courses without a current summary and patients with unlinked responses (whose
     attribution depends on the filters) are computed from scratch as :func:`load` does, so the figures
     are always those of :func:`load`."""
