@@ -481,4 +481,7 @@ def test_held_session_and_prescriber_override(day, patient, clock, logged_in_pag
     (event,) = AuditEvent.objects.filter(summary="pre-dose hold overridden by prescriber")
     assert (event.actor, event.patient_id, event.reason) == (org.prescriber, patient.pk, why)
     assert event.old == {"status": "held"} and event.new["override"] == [r["code"] for r in s.hold_reasons]
+    # the override records the hold the re-check confirmed (bp_hold), not the first reading's pending
+    # bp_hold_recheck: a still-held re-check updates hold_reasons
+    assert event.new["override"] == ["bp_hold"]
     assert "bp_hold" in [f["code"] for f in s.precheck.gate_result["findings"]]  # confirmed on the re-check

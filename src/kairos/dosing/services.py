@@ -315,6 +315,11 @@ def check_in(
     return session
 
 
+def _hold_reasons(rems: Any, gate: Any) -> list[dict[str, Any]]:
+    """The findings of both gates that hold the session (HOLD or worse), as stored in ``hold_reasons``."""
+    return [f.to_dict() for f in (*rems.findings, *gate.findings) if f.severity.rank >= Outcome.HOLD.rank]
+
+
 def _apply_gate(actor: Any, session: DosingSession, precheck: PreCheck, now: dt.datetime) -> None:
     rems = selectors.rems_result(session, now)
     gate = selectors.gate_result(session, precheck, now)
@@ -324,9 +329,7 @@ def _apply_gate(actor: Any, session: DosingSession, precheck: PreCheck, now: dt.
     precheck.gate_outcome = worst.value
     precheck.save(update_fields=["rems_result", "gate_result", "gate_outcome"])
     if worst.rank >= Outcome.HOLD.rank:
-        reasons = [
-            f.to_dict() for f in (*rems.findings, *gate.findings) if f.severity.rank >= Outcome.HOLD.rank
-        ]
+        reasons = _hold_reasons(rems, gate)
         _move(session, Status.HELD, held_at=now, hold_reasons=reasons)
         record(
             Action.UPDATE,
@@ -392,12 +395,24 @@ def recheck(
             summary="re-check passed",
         )
     else:
+        # Still held: the hold now rests on the re-check's findings (e.g. a hold confirmed by a second
+        # reading, ``bp_hold``, replaces the first reading's ``bp_hold_recheck``), so an override that
+        # follows records what was actually confirmed.
+        previous = [r["code"] for r in session.hold_reasons]
+        reasons = _hold_reasons(rems, gate)
+        session.hold_reasons = reasons
+        session.updated_at = timezone.now()
+        DosingSession.objects.filter(pk=session.pk).update(
+            version=F("version") + 1, hold_reasons=reasons, updated_at=session.updated_at
+        )
+        session.version += 1
         record(
             Action.UPDATE,
             actor=actor,
             patient=session.patient,
             obj=session,
-            new={"gate": worst.value},
+            old={"reasons": previous},
+            new={"gate": worst.value, "reasons": [r["code"] for r in reasons]},
             summary="re-check: still held",
         )
     return session

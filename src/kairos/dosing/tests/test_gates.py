@@ -82,6 +82,29 @@ def test_recheck_clears_a_hold(org, patient, site, t0):
     assert s.status == "prechecks_done"
 
 
+def test_recheck_still_held_updates_the_hold_reasons_and_the_override_records_them(org, patient, site, t0):
+    # 190/115 is above the confirm-twice threshold but below the single-reading one (⚠ configurable):
+    # the first reading holds pending a re-measure (bp_hold_recheck), a second reading >= 5 min later
+    # confirms it (bp_hold). The session must carry the confirmed reason, and so must the override audit.
+    high = {"sbp": 190, "dbp": 115, "heart_rate": 80, "spo2": 98}
+    s = checked_in(org, patient, t0, protocol="iv-racemic", vitals=high)
+    assert [r["code"] for r in s.hold_reasons] == ["bp_hold_recheck"]
+    version = s.version
+    services.recheck(org.nurse, s, vitals=high, at=t0 + 6 * M, version=version)
+    s.refresh_from_db()
+    assert s.status == "held"
+    assert [r["code"] for r in s.hold_reasons] == ["bp_hold"]
+    assert s.version == version + 1  # a changed hold is a change of the session (optimistic lock)
+    still = AuditEvent.objects.get(patient=patient, summary="re-check: still held")
+    assert still.old == {"reasons": ["bp_hold_recheck"]}
+    assert still.new == {"gate": "hold", "reasons": ["bp_hold"]}
+    with pytest.raises(ValidationError, match="version"):
+        services.recheck(org.nurse, s, vitals=high, at=t0 + 7 * M, version=version)  # stale page
+    services.override_hold(org.prescriber, s, reason="white-coat hypertension, home readings normal")
+    ev = AuditEvent.objects.get(patient=patient, summary="pre-dose hold overridden by prescriber")
+    assert ev.new["override"] == ["bp_hold"]
+
+
 def test_no_ride_home_and_crisis_symptoms(org, patient, site, t0, enrolled):
     s = checked_in(org, patient, t0, ride_home_confirmed=False)
     assert s.status == "held" and "no_ride_home" in [r["code"] for r in s.hold_reasons]
