@@ -101,3 +101,28 @@ def test_grid_buffer_reuse_and_chunk_invariance():
 def test_unsupported_route_names_the_pairs():
     with pytest.raises(InputError, match="dose_events"):
         fp.courses_for([DoseEvent(0.0, Drug.RACEMIC, Route.IM, 35.0)], fp.block_normals(0, 0, 2, fp.N_ETA))
+
+
+def test_fused_setup_equals_numpy_modes():
+    """The fused numba setup (Cardano + Sylvester per patient) equals the vectorised numpy/LAPACK path."""
+    from kairos.pharmacology.pk import batch_linear_system
+
+    pc = fp.courses_for(IV6, fp.block_normals(21, 0, 5000, fp.N_ETA), weight_kg=60.0)
+    system = batch_linear_system(pc.model, Subject(weight_kg=60.0), Drug.ESKETAMINE, pc.params)
+    keep = [system.state_names.index(s) for s in ("central", "peripheral1", "peripheral2")]
+    K = np.ascontiguousarray(system.K[:, keep][:, :, keep])
+    c = np.ascontiguousarray(system.outputs["parent"][:, keep])
+    lam, unit = fp.modes(K, c)
+    course = pc.courses[0]
+    np.testing.assert_allclose(course.lam, lam, rtol=1e-12)
+    rate = IV6[0].amount_mg_base / IV6[0].duration_min
+    np.testing.assert_allclose(course.amp[:, 0, :], rate * unit[:, :, 0] / lam, rtol=1e-10, atol=0.0)
+
+
+def test_fused_setup_refuses_coinciding_exponents():
+    from types import SimpleNamespace
+
+    K = np.array([[[-0.5, 0.0, 0.0], [0.0, -0.5, 0.0], [0.0, 0.0, -0.5]]])  # triple eigenvalue
+    system = SimpleNamespace(K=K, outputs={"parent": np.ones((1, 3))})
+    with pytest.raises(ArithmeticError, match="coinciding"):
+        fp._modes3(system, [0, 1, 2], [0], [np.ones(1)], np.zeros(1), "parent")

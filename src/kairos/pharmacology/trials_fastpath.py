@@ -262,24 +262,67 @@ def build_course(
     inputs = [i for i in inputs if i.state in idx]
     if not inputs:
         raise InputError(f"dose_events do not reach output {output!r} of {model}")
+    inputs.sort(key=lambda i: i.start)
+    starts = np.array([i.start for i in inputs], dtype=np.float64)
+    durations = np.array([i.duration for i in inputs], dtype=np.float64)
+    ends = starts + durations
+    kinds = (durations > 0).astype(np.int64)
+    if len(keep) == 3:
+        lam, amp = _modes3(
+            system, keep, [idx[i.state] for i in inputs], [i.amount for i in inputs], durations, output
+        )
+        return ModeCourse(lam=lam, amp=amp, ev_start=starts, ev_end=ends, ev_kind=kinds)
     K = np.ascontiguousarray(system.K[:, keep][:, :, keep])
     c = np.ascontiguousarray(system.outputs[output][:, keep])
     lam, a_unit = modes(K, c)
-    inputs.sort(key=lambda i: i.start)
     amp = np.empty((n, len(inputs), len(keep)))
-    starts = np.empty(len(inputs))
-    ends = np.empty(len(inputs))
-    kinds = np.zeros(len(inputs), dtype=np.int64)
     for e, inp in enumerate(inputs):
         a_j = a_unit[:, :, idx[inp.state]]
-        starts[e] = inp.start
-        ends[e] = inp.start + inp.duration
         if inp.duration > 0:
-            kinds[e] = 1
             amp[:, e, :] = (inp.amount / inp.duration)[:, None] * a_j / lam
         else:
             amp[:, e, :] = inp.amount[:, None] * a_j
     return ModeCourse(lam=lam, amp=amp, ev_start=starts, ev_end=ends, ev_kind=kinds)
+
+
+def _modes3(
+    system: LinearSystem,
+    keep: list[int],
+    ev_state: list[int],
+    amounts: list[FloatArray],
+    durations: FloatArray,
+    output: str,
+) -> tuple[FloatArray, FloatArray]:
+    """Three kept states: fused numba setup (eigenvalues, Sylvester amplitudes, event amplitudes) straight
+    from the library's batched ``K``/output arrays, one pass per patient without temporaries."""
+    n = system.K.shape[0]
+    lam = np.empty((n, 3))
+    amp = np.empty((n, len(ev_state), 3))
+    bad = np.empty(n, dtype=np.int8)
+    ev_amount = np.empty((n, len(amounts)))
+    for e, a in enumerate(amounts):
+        ev_amount[:, e] = a
+    _kernels().modes3_kernel(
+        system.K,
+        system.outputs[output],
+        np.asarray(keep, dtype=np.int64),
+        np.asarray(ev_state, dtype=np.int64),
+        ev_amount,
+        durations,
+        MIN_RELATIVE_GAP,
+        lam,
+        amp,
+        bad,
+    )
+    if bad.any():
+        if np.any(bad == 1):
+            raise ArithmeticError("fast path: non-decaying or non-finite mode")
+        first = int(np.argmax(bad == 2))
+        raise ArithmeticError(
+            f"fast path: {int(np.count_nonzero(bad == 2))} patient(s) with (nearly) coinciding exponents "
+            f"(first index {first}); use kairos.pharmacology.pk.simulate (expm-based, Jordan-safe) for them"
+        )
+    return lam, amp
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,3 +254,110 @@ def event_kernel(lam, amp, seg_t, bolus, active, t_end, thr, cmax, tmax, t_above
         cmax[n] = best
         tmax[n] = best_t
         t_above[n] = above
+
+
+@njit(cache=True)
+def _cubic_root(a, b, cc, rp, phi, k):  # pragma: no cover - jit
+    """Root ``k`` of ``μ³ + aμ² + bμ + cc`` (trigonometric Cardano, then three Newton steps)."""
+    mu = 2.0 * rp * math.cos(phi - 2.0 * math.pi * k / 3.0) - a / 3.0
+    for _ in range(3):
+        f = ((mu + a) * mu + b) * mu + cc
+        df = (3.0 * mu + 2.0 * a) * mu + b
+        if df != 0.0:
+            mu = mu - f / df
+    return mu
+
+
+@njit(cache=True)
+def _sylvester_row(kk, c0, c1, c2, mm, ma, mb):  # pragma: no cover - jit
+    """``c·(K − μ_a I)(K − μ_b I) / ((μ_m − μ_a)(μ_m − μ_b))`` for row-major ``kk`` = K (3 × 3)."""
+    k00, k01, k02, k10, k11, k12, k20, k21, k22 = kk
+    v0, v1, v2 = c0, c1, c2
+    for mk in (ma, mb):
+        den = mm - mk
+        w0 = (v0 * (k00 - mk) + v1 * k10 + v2 * k20) / den
+        w1 = (v0 * k01 + v1 * (k11 - mk) + v2 * k21) / den
+        w2 = (v0 * k02 + v1 * k12 + v2 * (k22 - mk)) / den
+        v0, v1, v2 = w0, w1, w2
+    return (v0, v1, v2)
+
+
+@njit(cache=True, parallel=True)
+def modes3_kernel(K, c, keep, ev_state, ev_amount, ev_duration, min_gap, lam, amp, bad):  # pragma: no cover
+    """Fused setup for three kept states: eigenvalues, Sylvester amplitudes and per-event mode amplitudes.
+
+    Per patient ``n`` (``prange``, scalars only, no temporaries): the reduced matrix ``K[n][keep][:, keep]``
+    and output row ``c[n][keep]``; characteristic cubic ``μ³ + aμ² + bμ + c₀`` → trigonometric Cardano roots
+    with three Newton steps (reference §5); rates ``λ = −μ`` ascending; unit amplitudes
+    ``A[m, j] = (c·Π_{k≠m}(K − μ_k I)/(μ_m − μ_k))_j``; event ``e`` puts ``ev_amount[n, e]`` into reduced
+    state ``ev_state[e]``: bolus ``amp = amount·A`` or zero-order ``amp = (amount/duration)·A/λ``
+    (``ev_duration[e]``, 0 for a bolus). ``bad[n]``: 0 ok, 1 non-decaying/non-finite mode,
+    2 relative eigenvalue gap below ``min_gap``.
+    """
+    n_pat = K.shape[0]
+    n_ev = ev_state.shape[0]
+    i0, i1, i2 = keep[0], keep[1], keep[2]
+    for n in prange(n_pat):
+        Kn = K[n]
+        k00, k01, k02 = Kn[i0, i0], Kn[i0, i1], Kn[i0, i2]
+        k10, k11, k12 = Kn[i1, i0], Kn[i1, i1], Kn[i1, i2]
+        k20, k21, k22 = Kn[i2, i0], Kn[i2, i1], Kn[i2, i2]
+        c0, c1, c2 = c[n, i0], c[n, i1], c[n, i2]
+        a = -(k00 + k11 + k22)
+        b = k00 * k11 - k01 * k10 + k00 * k22 - k02 * k20 + k11 * k22 - k12 * k21
+        det = k00 * (k11 * k22 - k12 * k21) - k01 * (k10 * k22 - k12 * k20) + k02 * (k10 * k21 - k11 * k20)
+        cc = -det
+        p = b - a * a / 3.0
+        q = 2.0 * a * a * a / 27.0 - a * b / 3.0 + cc
+        rp = math.sqrt(max(-p / 3.0, 1e-300))
+        arg = min(1.0, max(-1.0, -q / (2.0 * rp * rp * rp)))
+        phi = math.acos(arg) / 3.0
+        m0 = _cubic_root(a, b, cc, rp, phi, 0)
+        m1 = _cubic_root(a, b, cc, rp, phi, 1)
+        m2 = _cubic_root(a, b, cc, rp, phi, 2)
+        # descending μ (ascending rates λ = −μ)
+        if m0 < m1:
+            m0, m1 = m1, m0
+        if m1 < m2:
+            m1, m2 = m2, m1
+        if m0 < m1:
+            m0, m1 = m1, m0
+        l0, l1, l2 = -m0, -m1, -m2
+        flag = 0
+        if not (l0 > 0.0 and math.isfinite(l0) and math.isfinite(l1) and math.isfinite(l2)):
+            flag = 1
+        elif min((l1 - l0) / l1, (l2 - l1) / l2) < min_gap:
+            flag = 2
+        bad[n] = flag
+        lam[n, 0] = l0
+        lam[n, 1] = l1
+        lam[n, 2] = l2
+        if flag != 0:
+            for e in range(n_ev):
+                for m in range(3):
+                    amp[n, e, m] = 0.0
+        else:
+            kk = (k00, k01, k02, k10, k11, k12, k20, k21, k22)
+            _mode_amplitudes(n, kk, (c0, c1, c2), m0, m1, m2, ev_state, ev_amount, ev_duration, amp)
+
+
+@njit(cache=True)
+def _mode_amplitudes(n, kk, cv, m0, m1, m2, ev_state, ev_amount, ev_duration, amp):  # pragma: no cover - jit
+    """Per-event mode amplitudes of patient ``n`` (see :func:`modes3_kernel`)."""
+    c0, c1, c2 = cv
+    u0 = _sylvester_row(kk, c0, c1, c2, m0, m1, m2)
+    u1 = _sylvester_row(kk, c0, c1, c2, m1, m0, m2)
+    u2 = _sylvester_row(kk, c0, c1, c2, m2, m0, m1)
+    for e in range(ev_state.shape[0]):
+        j = ev_state[e]
+        dur = ev_duration[e]
+        if dur > 0.0:
+            rate = ev_amount[n, e] / dur
+            amp[n, e, 0] = rate * u0[j] / -m0
+            amp[n, e, 1] = rate * u1[j] / -m1
+            amp[n, e, 2] = rate * u2[j] / -m2
+        else:
+            amt = ev_amount[n, e]
+            amp[n, e, 0] = amt * u0[j]
+            amp[n, e, 1] = amt * u1[j]
+            amp[n, e, 2] = amt * u2[j]
