@@ -80,8 +80,38 @@ def _aware(value: dt.datetime | None, field: str, *, default_now: bool = True) -
     if timezone.is_naive(value):
         raise _err(field, "must include a time zone")
     if value > timezone.now() + FUTURE_SLACK:
-        raise _err(field, f"{value.isoformat(timespec='minutes')} is in the future")
+        raise _err(
+            field,
+            f"{value.isoformat(timespec='minutes')} is in the future "
+            f"(allowed: up to {FUTURE_SLACK.seconds // 60} min after now)",
+        )
     return value
+
+
+def _local(session: DosingSession, value: dt.datetime) -> str:
+    return value.astimezone(session.clinic.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _charted_at(
+    session: DosingSession,
+    at: dt.datetime | None,
+    field: str,
+    what: str,
+    previous: tuple[tuple[str, dt.datetime | None], ...],
+) -> dt.datetime:
+    """The time a step is charted at: ``at`` (clinic-local from the form, for retrospective charting) or
+    now; never more than :data:`FUTURE_SLACK` in the future and never before the session's previous step
+    (each of ``previous``: (label, time), None = step not taken)."""
+    when = _aware(at, field)
+    for label, prev in previous:
+        if prev is not None and when < prev:
+            raise _err(
+                field,
+                f"{what} {_local(session, when)} is before {label} ({_local(session, prev)}); "
+                f"allowed range [{_local(session, prev)}, now + {FUTURE_SLACK.seconds // 60} min], "
+                f"clinic time ({session.clinic.tz})",
+            )
+    return when
 
 
 def _lock(session: DosingSession, expected_version: int | None) -> DosingSession:
@@ -247,7 +277,12 @@ def check_in(
     """
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
-    now = _aware(at, "at")
+    entered_at = timezone.now()
+    # Check-in is the session's first step; the one before it is its scheduled day (clinic-local): a
+    # check-in charted before that day is charting the wrong session (move the session first).
+    tz = session.clinic.tz
+    day_start = dt.datetime.combine(session.scheduled_for.astimezone(tz).date(), dt.time(), tzinfo=tz)
+    now = _charted_at(session, at, "at", "check-in time", (("the start of the scheduled day", day_start),))
     if prescriber_on_site is not None and not policies.can(
         prescriber_on_site, Act.DOSE_ORDER, session.clinic_id
     ):
@@ -307,7 +342,12 @@ def check_in(
         actor=actor,
         patient=session.patient,
         obj=precheck,
-        new={"vitals": vals, "weight_id": getattr(weight, "pk", None)},
+        new={
+            "vitals": vals,
+            "weight_id": getattr(weight, "pk", None),
+            "checked_in_at": now,  # the charted time (may be retrospective)
+            "entered_at": entered_at,  # when it was entered
+        },
         summary="checked in; pre-checks recorded",
     )
     _apply_gate(actor, session, precheck, now)
@@ -1008,9 +1048,22 @@ def discharge(
     """Discharge when every readiness criterion is met, writing version 1 of the (unsigned) discharge note."""
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
-    now = _aware(at, "at")
+    entered_at = timezone.now()
     if session.status not in (Status.MONITORING, Status.READY):
         raise _err("status", f"cannot discharge: session is {session.get_status_display()}")
+    # The steps before discharge with charted times (ready_at and an override's prechecks_done_at are
+    # entry times, so they do not bound a retrospective discharge time).
+    now = _charted_at(
+        session,
+        at,
+        "at",
+        "discharge time",
+        (
+            ("check-in", session.checked_in_at),
+            ("the start of dosing", session.dosing_started_at),
+            ("the end of dosing", session.dosing_ended_at),
+        ),
+    )
     result = selectors.readiness(
         session, now, escort_present=escort_present, dissociation_resolved=dissociation_resolved
     )
@@ -1048,7 +1101,7 @@ def discharge(
         actor=actor,
         patient=session.patient,
         obj=note,
-        new={"discharged_at": now, "readiness": result.outcome.value},
+        new={"discharged_at": now, "entered_at": entered_at, "readiness": result.outcome.value},
         summary="discharged",
     )
     return note

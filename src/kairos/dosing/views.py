@@ -157,6 +157,7 @@ def _do_check_in(request: HttpRequest, s: DosingSession) -> Any:
         medicines_taken_today=request.POST.get("medicines_taken_today", ""),
         pregnancy_status=request.POST.get("pregnancy_status", PregnancyStatus.NOT_APPLICABLE),
         symptoms=request.POST.getlist("symptoms"),
+        at=_when(request, s, "at"),
         version=_version(request),
     )
 
