@@ -33,8 +33,9 @@ import hashlib
 import hmac
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from statistics import median
 
 from kairos.clinical.outcomes import CohortSummary, CourseOutcome, classify_course, cohort_summary
@@ -143,6 +144,72 @@ def session_flags(
     )
 
 
+@dataclass(slots=True)
+class SessionGroup:
+    """The safety findings of the dosing sessions of one course and patient, summed: what the dashboard
+    needs of them (counts, the earliest BP-assessable and BP-rise session for the per-patient figure over
+    the first ``BP_PATIENT_DAYS`` days). Built from :class:`SessionFlags` (:func:`group_sessions`) or by
+    one grouped SQL query (:mod:`kairos.measures.dashboard_views`), then merged (:meth:`add`)."""
+
+    course_id: int
+    patient_id: int
+    sessions: int = 0
+    bp_assessable: int = 0
+    bp_rise: int = 0  # sessions with a BP rise (the CSV's per-course count)
+    bp_assessable_rise: int = 0  # BP-assessable sessions with a rise (the per-session figure)
+    sedation: int = 0
+    loss_of_consciousness: int = 0
+    dissociation: int = 0
+    respiratory_depression: int = 0
+    adverse_events: int = 0
+    first_bp_assessable: dt.datetime | None = None  # earliest BP-assessable session
+    first_bp_rise: dt.datetime | None = None  # earliest BP-assessable session with a rise
+
+    def add_flags(self, f: SessionFlags) -> None:
+        self.sessions += 1
+        self.bp_assessable += f.bp_assessable
+        self.bp_rise += f.bp_rise
+        self.bp_assessable_rise += f.bp_assessable and f.bp_rise
+        self.sedation += f.sedation
+        self.loss_of_consciousness += f.loss_of_consciousness
+        self.dissociation += f.dissociation
+        self.respiratory_depression += f.respiratory_depression
+        self.adverse_events += f.adverse_events
+        if f.bp_assessable:
+            self.first_bp_assessable = _earliest(self.first_bp_assessable, f.started_at)
+            if f.bp_rise:
+                self.first_bp_rise = _earliest(self.first_bp_rise, f.started_at)
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+GroupKey = tuple[int, int]  # (course id, patient id)
+
+
+def group_sessions(
+    flags: Iterable[SessionFlags], into: dict[GroupKey, SessionGroup] | None = None
+) -> dict[GroupKey, SessionGroup]:
+    """Sum per-session findings into ``into`` (or a new dict) by (course, patient)."""
+    groups = {} if into is None else into
+    for f in flags:
+        key = (f.course_id, f.patient_id)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = SessionGroup(f.course_id, f.patient_id)
+        g.add_flags(f)
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class CourseSafety:
+    """Per-course safety counts of the de-identified CSV."""
+
+    bp_rise_sessions: int = 0
+    adverse_events: int = 0
+
+
 # --- outputs ------------------------------------------------------------------------------------------
 
 
@@ -190,7 +257,24 @@ class Dashboard:
     efficacy: tuple[MetricRow, ...]
     safety: tuple[MetricRow, ...]
     sessions_to_response: tuple[int, ...]
-    flags_by_course: dict[int, list[SessionFlags]] = field(default_factory=dict)
+    #: per-course counts (bp-rise sessions, adverse events) for the CSV
+    course_safety: Mapping[int, CourseSafety] = field(default_factory=dict)
+    #: the per-session findings, or a callable loading them on first use of :attr:`flags_by_course`
+    #: (the figures need only :class:`SessionGroup` sums; detail is for checks and drill-down)
+    flags_source: Mapping[int, list[SessionFlags]] | Callable[[], Iterable[SessionFlags]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @cached_property
+    def flags_by_course(self) -> dict[int, list[SessionFlags]]:
+        """Per-session findings by course (loaded on first use when built from SQL aggregates)."""
+        src = self.flags_source
+        if callable(src):
+            by_course: dict[int, list[SessionFlags]] = defaultdict(list)
+            for f in src():
+                by_course[f.course_id].append(f)
+            return dict(by_course)
+        return dict(src)
 
     @property
     def time_to_relapse(self) -> KaplanMeier | None:
@@ -247,6 +331,33 @@ def summarise(
 
     ``outcomes``: classifications already made (course id -> outcome, e.g. the materialised summaries of
     :mod:`kairos.measures.outcome_store`); the other courses are classified here from their points."""
+    flags = list(session_flags)
+    by_course: dict[int, list[SessionFlags]] = defaultdict(list)
+    for f in flags:
+        by_course[f.course_id].append(f)
+    return summarise_groups(
+        courses,
+        group_sessions(flags).values(),
+        instrument=instrument,
+        protocol_family=protocol_family,
+        outcomes=outcomes,
+        flags_source=dict(by_course),
+    )
+
+
+def summarise_groups(
+    courses: Sequence[CourseInput],
+    groups: Iterable[SessionGroup],
+    *,
+    instrument: str,
+    protocol_family: str = "",
+    outcomes: Mapping[int, CourseOutcome] | None = None,
+    flags_source: Mapping[int, list[SessionFlags]] | Callable[[], Iterable[SessionFlags]] | None = None,
+) -> Dashboard:
+    """:func:`summarise` over per-(course, patient) sums of the session findings instead of one row per
+    session (the same figures: every safety figure is a count, or "at least once" per patient, whose
+    28-day window only needs each group's earliest qualifying session). ``flags_source``: the per-session
+    findings behind :attr:`Dashboard.flags_by_course`, or a callable loading them on demand."""
     if instrument not in INSTRUMENTS:
         raise DashboardError(f"instrument: {instrument!r} is not one of {', '.join(INSTRUMENTS)}")
     known = outcomes or {}
@@ -314,34 +425,55 @@ def summarise(
             "days from first response to confirmed loss of response",
         ),
     )
-    flags = list(session_flags)
-    by_course: dict[int, list[SessionFlags]] = defaultdict(list)
-    for f in flags:
-        by_course[f.course_id].append(f)
     first_dose = {c.course_id: (min(c.doses) if c.doses else None) for c in courses}
-    patient_any: dict[str, dict[int, bool]] = defaultdict(dict)
-    for f in flags:
-        fd = first_dose.get(f.course_id)
-        in_window = fd is None or (f.started_at - fd) <= dt.timedelta(days=BP_PATIENT_DAYS)
-        for key in ("sedation", "loss_of_consciousness", "dissociation"):
-            patient_any[key][f.patient_id] = patient_any[key].get(f.patient_id, False) or getattr(f, key)
-        if f.bp_assessable and in_window:
-            patient_any["bp_rise"][f.patient_id] = (
-                patient_any["bp_rise"].get(f.patient_id, False) or f.bp_rise
-            )
-    bp_sessions = [f for f in flags if f.bp_assessable]
-    n_sessions = len(flags)
+    window = dt.timedelta(days=BP_PATIENT_DAYS)
+
+    def in_window(course_id: int, at: dt.datetime | None) -> bool:
+        fd = first_dose.get(course_id)
+        return at is not None and (fd is None or (at - fd) <= window)
+
+    # per patient: with any session / with the finding at least once; BP within the first 28 days
+    patients: set[int] = set()
+    patient_any: dict[str, set[int]] = {
+        k: set() for k in ("sedation", "loss_of_consciousness", "dissociation")
+    }
+    bp_patients: set[int] = set()
+    bp_rise_patients: set[int] = set()
+    per_session: dict[str, int] = dict.fromkeys(("bp_rise", *patient_any), 0)
+    n_sessions = bp_n = bp_k = ae_total = rd_total = 0
+    by_course_safety: dict[int, tuple[int, int]] = {}
+    for g in groups:
+        if not g.sessions:
+            continue
+        pid = g.patient_id
+        patients.add(pid)
+        n_sessions += g.sessions
+        bp_n += g.bp_assessable
+        bp_k += g.bp_assessable_rise
+        ae_total += g.adverse_events
+        rd_total += g.respiratory_depression
+        per_session["bp_rise"] += g.bp_rise
+        for key, ids in patient_any.items():
+            n = getattr(g, key)
+            per_session[key] += n
+            if n:
+                ids.add(pid)
+        if in_window(g.course_id, g.first_bp_assessable):
+            bp_patients.add(pid)
+        if in_window(g.course_id, g.first_bp_rise):
+            bp_rise_patients.add(pid)
+        rise, ae = by_course_safety.get(g.course_id, (0, 0))
+        by_course_safety[g.course_id] = (rise + g.bp_rise, ae + g.adverse_events)
+    denominators = {"bp_rise": bp_patients, **dict.fromkeys(patient_any, patients)}
+    numerators = {"bp_rise": bp_rise_patients, **patient_any}
 
     def patient_row(key: str, detail: str, definition: str) -> MetricRow:
-        d = patient_any[key]
-        k, n = sum(d.values()), len(d)
+        k, n = len(numerators[key]), len(denominators[key])
         r = _rate_pct(k, n)
-        per_session = sum(1 for f in flags if getattr(f, key))
-        extra = f"; {per_session} of {n_sessions} sessions" if n_sessions else ""
+        extra = f"; {per_session[key]} of {n_sessions} sessions" if n_sessions else ""
         det = f"{k} of {n} patients {detail}{extra}" if r else "no sessions"
         return MetricRow(key, published.METRICS[key], r.text if r else "—", det, r, pub(key), definition)
 
-    bp_k = sum(1 for f in bp_sessions if f.bp_rise)
     bp_rows = patient_row(
         "bp_rise",
         f"(at least once in the first {BP_PATIENT_DAYS} days)",
@@ -352,15 +484,13 @@ def summarise(
         bp_rows.key,
         bp_rows.label,
         bp_rows.value,
-        bp_rows.detail.split(";")[0]
-        + (f"; {bp_k} of {len(bp_sessions)} sessions with BP charted" if bp_sessions else ""),
+        bp_rows.detail.split(";")[0] + (f"; {bp_k} of {bp_n} sessions with BP charted" if bp_n else ""),
         bp_rows.rate,
         bp_rows.published,
         bp_rows.definition,
     )
-    ae_total = sum(f.adverse_events for f in flags)
     ae_rate = poisson_rate_per_100(ae_total, n_sessions)
-    rd_rate = poisson_rate_per_100(sum(1 for f in flags if f.respiratory_depression), n_sessions)
+    rd_rate = poisson_rate_per_100(rd_total, n_sessions)
     safety = (
         bp_rows,
         patient_row(
@@ -404,7 +534,8 @@ def summarise(
         efficacy=eff,
         safety=safety,
         sessions_to_response=s2r,
-        flags_by_course=dict(by_course),
+        course_safety={k: CourseSafety(*v) for k, v in by_course_safety.items()},
+        flags_source={} if flags_source is None else flags_source,
     )
 
 
@@ -548,28 +679,35 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
     for c, _ in dash.outcomes:
         indication_counts[c.indication.strip().lower()] += 1
     rows: list[list[str]] = [list(CSV_HEADER)]
-    ordered = sorted(dash.outcomes, key=lambda p: (pseudonym(p[0].patient_id, key), p[0].start_date))
+    subjects: dict[int, str] = {}
+    shifts: dict[int, dt.timedelta] = {}
+    for c, _ in dash.outcomes:
+        if c.patient_id not in subjects:
+            subjects[c.patient_id] = pseudonym(c.patient_id, key)
+            shifts[c.patient_id] = dt.timedelta(days=date_shift_days(c.patient_id, key))
+    ordered = sorted(dash.outcomes, key=lambda p: (subjects[p[0].patient_id], p[0].start_date))
+    no_safety = CourseSafety()
+
+    def num(v: float | None, nd: int = 1) -> str:
+        return "" if v is None else f"{v:.{nd}f}"
+
+    def flag(v: bool | None) -> str:
+        return "" if v is None else ("1" if v else "0")
+
     for c, o in ordered:
-        shift = dt.timedelta(days=date_shift_days(c.patient_id, key))
+        shift = shifts[c.patient_id]
         clinic = clinic_codes.setdefault(c.clinic_id, f"C{len(clinic_codes) + 1}")
         course = course_codes.setdefault(c.course_id, f"K{len(course_codes) + 1}")
         ind = c.indication.strip().lower()
         indication = (
             ind if ind and indication_counts[ind] >= MIN_CELL and len(ind) <= 60 else ("other" if ind else "")
         )
-        flags = dash.flags_by_course.get(c.course_id, [])
+        safety = dash.course_safety.get(c.course_id, no_safety)
         first = o.first_dose
-
-        def num(v: float | None, nd: int = 1) -> str:
-            return "" if v is None else f"{v:.{nd}f}"
-
-        def flag(v: bool | None) -> str:
-            return "" if v is None else ("1" if v else "0")
-
         ttrel = o.time_to_relapse
         rows.append(
             [
-                pseudonym(c.patient_id, key),
+                subjects[c.patient_id],
                 course,
                 clinic,
                 c.protocol_id,
@@ -589,8 +727,8 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
                 flag(o.rapid_response),
                 flag(o.relapsed if o.responded else None),
                 num(ttrel.days if ttrel else None),
-                str(sum(1 for f in flags if f.bp_rise)),
-                str(sum(f.adverse_events for f in flags)),
+                str(safety.bp_rise_sessions),
+                str(safety.adverse_events),
             ]
         )
     return rows
