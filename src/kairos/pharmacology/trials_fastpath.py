@@ -57,9 +57,12 @@ def block_normals(seed: int, lo: int, hi: int, k: int) -> FloatArray:
     out = np.empty((hi - lo, k))
     b0, b1 = lo // BLOCK, (hi - 1) // BLOCK if hi > lo else lo // BLOCK - 1
     for b in range(b0, b1 + 1):
-        z = rng_for_block(seed, b).standard_normal((BLOCK, k))
         s, e = max(lo, b * BLOCK), min(hi, (b + 1) * BLOCK)
-        out[s - lo : e - lo] = z[s - b * BLOCK : e - b * BLOCK]
+        if e - s == BLOCK:  # whole block: draw straight into the output (same stream, no copy)
+            rng_for_block(seed, b).standard_normal(out=out[s - lo : e - lo])
+        else:
+            z = rng_for_block(seed, b).standard_normal((BLOCK, k))
+            out[s - lo : e - lo] = z[s - b * BLOCK : e - b * BLOCK]
     return out
 
 
@@ -363,7 +366,10 @@ def grid_concentrations(
     n = course.lam.shape[0]
     buf = np.empty((n, n_t)) if out is None else out[:n, :n_t]
     seg_t, bolus, active = course.segments()
-    _kernels().grid_kernel(course.lam, course.amp, seg_t, bolus, active, float(t0), float(dt), buf)
+    # first grid index at or after each segment start: the same float expression t0 + k·dt as the kernel
+    t_grid = float(t0) + np.arange(n_t, dtype=np.int64) * float(dt)
+    seg_k = np.append(np.searchsorted(t_grid, seg_t, side="left"), n_t).astype(np.int64)
+    _kernels().grid_kernel(course.lam, course.amp, seg_t, seg_k, bolus, active, float(t0), float(dt), buf)
     return buf
 
 

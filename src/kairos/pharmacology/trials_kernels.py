@@ -14,7 +14,10 @@ running on it:  ``x_m(a + τ) = r_m + (x_m(a) − r_m)·e^{−λ_m τ}``  (bolus
 Segment tables (``seg_t``, ``bolus``, ``active``) are common to all patients and built by the caller.
 
 * :func:`grid_kernel` — uniform grid: per segment one exponential per mode, then the recurrence
-  ``y_m ← y_m·e^{−λ_m Δ}`` (``y = x − r``), one store per point (write-bandwidth bound).
+  ``y_m ← y_m·e^{−λ_m Δ}`` (``y = x − r``), one store per point; the grid index range of each segment is
+  common to all patients (``seg_k``), so the inner loops are counted, with no time comparisons.
+* :func:`modes3_kernel` — fused per-patient setup for three kept states (eigenvalues by Cardano, Sylvester
+  amplitudes, per-event mode amplitudes) straight from the library's batched rate matrices.
 * :func:`event_kernel` — exact Cmax/Tmax and time above a threshold. On a segment ``c(τ) = R + Σ u_m e^{−λ_m τ}``
   is a sum of exponentials; its critical points (zeros of ``c'``) are found exactly by the generalised-Rolle recursion for exponential sums: multiplying
   ``f = Σ w_m e^{−μ_m τ}`` by ``e^{μ_0 τ}`` and differentiating removes one term, so the zeros of the
@@ -49,55 +52,97 @@ def _apply_segment_inputs(x, r, amp_n, bolus_s, active_s):  # pragma: no cover -
                 r[m] += amp_n[e, m]
 
 
+def grid_kernel(lam, amp, seg_t, seg_k, bolus, active, t0, dt, out):
+    """Concentrations ``out[n, k]`` at ``t0 + k·dt`` (``out`` may be a reused buffer).
+
+    ``seg_k[s]``: first grid index with ``t0 + k·dt ≥ seg_t[s]`` (``seg_k[S] = n_t``), common to all
+    patients, so the per-point loops are counted loops without time comparisons.
+    """
+    kernel = _grid3 if lam.shape[1] == 3 else _grid_any
+    kernel(lam, amp, seg_t, seg_k, bolus, active, t0, dt, out)
+
+
 @njit(cache=True, parallel=True)
-def grid_kernel(lam, amp, seg_t, bolus, active, t0, dt, out):  # pragma: no cover - jit
-    """Concentrations ``out[n, k]`` at ``t0 + k·dt`` (``out`` may be a reused buffer)."""
+def _grid_any(lam, amp, seg_t, seg_k, bolus, active, t0, dt, out):  # pragma: no cover - jit
+    """:func:`grid_kernel` for any number of modes."""
     n_pat, m_count = lam.shape
-    n_t = out.shape[1]
     n_seg = seg_t.shape[0]
     for n in prange(n_pat):
         lam_n = lam[n]
         amp_n = amp[n]
+        row = out[n]
         x = np.zeros(m_count)
         r = np.zeros(m_count)
         y = np.empty(m_count)
         dec = np.empty(m_count)
         for m in range(m_count):
             dec[m] = math.exp(-lam_n[m] * dt)
-        k = 0
-        while k < n_t and t0 + k * dt < seg_t[0]:
-            out[n, k] = 0.0
-            k += 1
+        for k in range(seg_k[0]):
+            row[k] = 0.0
         for s in range(n_seg):
             a = seg_t[s]
-            b = seg_t[s + 1] if s + 1 < n_seg else _INF
             _apply_segment_inputs(x, r, amp_n, bolus[s], active[s])
-            if k < n_t and t0 + k * dt < b:
-                tau = t0 + k * dt - a
+            k0, k1 = seg_k[s], seg_k[s + 1]
+            if k1 > k0:
+                tau = t0 + k0 * dt - a
                 rsum = 0.0
                 for m in range(m_count):
                     y[m] = (x[m] - r[m]) * math.exp(-lam_n[m] * tau)
                     rsum += r[m]
-                if m_count == 3:  # common case (3-compartment IV): scalar registers, no inner loop
-                    y0, y1, y2 = y[0], y[1], y[2]
-                    d0, d1, d2 = dec[0], dec[1], dec[2]
-                    while k < n_t and t0 + k * dt < b:
-                        out[n, k] = rsum + y0 + y1 + y2
-                        y0 *= d0
-                        y1 *= d1
-                        y2 *= d2
-                        k += 1
-                else:
-                    while k < n_t and t0 + k * dt < b:
-                        acc = rsum
-                        for m in range(m_count):
-                            acc += y[m]
-                            y[m] *= dec[m]
-                        out[n, k] = acc
-                        k += 1
-            if b < _INF:
+                for k in range(k0, k1):
+                    acc = rsum
+                    for m in range(m_count):
+                        acc += y[m]
+                        y[m] *= dec[m]
+                    row[k] = acc
+            if s + 1 < n_seg:
+                length = seg_t[s + 1] - a
                 for m in range(m_count):
-                    x[m] = r[m] + (x[m] - r[m]) * math.exp(-lam_n[m] * (b - a))
+                    x[m] = r[m] + (x[m] - r[m]) * math.exp(-lam_n[m] * length)
+
+
+@njit(cache=True, parallel=True)
+def _grid3(lam, amp, seg_t, seg_k, bolus, active, t0, dt, out):  # pragma: no cover - jit
+    """:func:`grid_kernel` for three modes (the 3-compartment IV case): scalar registers only."""
+    n_pat = lam.shape[0]
+    n_seg = seg_t.shape[0]
+    n_ev = bolus.shape[1]
+    for n in prange(n_pat):
+        l0, l1, l2 = lam[n, 0], lam[n, 1], lam[n, 2]
+        d0, d1, d2 = math.exp(-l0 * dt), math.exp(-l1 * dt), math.exp(-l2 * dt)
+        x0 = x1 = x2 = 0.0
+        row = out[n]
+        for k in range(seg_k[0]):
+            row[k] = 0.0
+        for s in range(n_seg):
+            a = seg_t[s]
+            r0 = r1 = r2 = 0.0
+            for e in range(n_ev):
+                if bolus[s, e]:
+                    x0 += amp[n, e, 0]
+                    x1 += amp[n, e, 1]
+                    x2 += amp[n, e, 2]
+                if active[s, e]:
+                    r0 += amp[n, e, 0]
+                    r1 += amp[n, e, 1]
+                    r2 += amp[n, e, 2]
+            k0, k1 = seg_k[s], seg_k[s + 1]
+            if k1 > k0:
+                tau = t0 + k0 * dt - a
+                y0 = (x0 - r0) * math.exp(-l0 * tau)
+                y1 = (x1 - r1) * math.exp(-l1 * tau)
+                y2 = (x2 - r2) * math.exp(-l2 * tau)
+                rsum = r0 + r1 + r2
+                for k in range(k0, k1):
+                    row[k] = rsum + y0 + y1 + y2
+                    y0 *= d0
+                    y1 *= d1
+                    y2 *= d2
+            if s + 1 < n_seg:
+                length = seg_t[s + 1] - a
+                x0 = r0 + (x0 - r0) * math.exp(-l0 * length)
+                x1 = r1 + (x1 - r1) * math.exp(-l1 * length)
+                x2 = r2 + (x2 - r2) * math.exp(-l2 * length)
 
 
 @njit(cache=True)
