@@ -10,9 +10,12 @@ patients of a chunk (:func:`kairos.pharmacology.pk.batch_linear_system`). No PK 
 From ``K[n, s, s]`` the fast path keeps the states that are reachable from the dosed states and feed the
 plasma output (exactly the same output), takes the eigenvalues ``μ`` (closed-form Cardano roots with Newton
 polish for 3 states, reference §5; LAPACK otherwise) and the modal amplitudes by Sylvester's formula
-``c·exp(Kt)·e_j = Σ_m e^{μ_m t} · c·Π_{k≠m}(K − μ_k I)/(μ_m − μ_k)·e_j``. Doses become bolus / zero-order
-mode inputs; the numba kernels (:mod:`kairos.pharmacology.trials_kernels`) evaluate a uniform grid by
-exponential recurrence and Cmax/Tmax/time above a threshold exactly (event-based root finding).
+``c·exp(Kt)·e_j = Σ_m e^{μ_m t} · c·Π_{k≠m}(K − μ_k I)/(μ_m − μ_k)·e_j``. For three kept states (the
+3-compartment IV case) this setup is one fused numba pass per patient (:func:`trials_kernels.modes3_kernel`:
+reduced K → cubic → Cardano roots → Sylvester amplitudes → per-event mode amplitudes, no temporaries), read
+straight from the builder's batched arrays. Doses become bolus / zero-order mode inputs; the numba kernels
+(:mod:`kairos.pharmacology.trials_kernels`) evaluate a uniform grid by exponential recurrence and
+Cmax/Tmax/time above a threshold exactly (event-based root finding).
 
 Default model per (drug, route): :data:`kairos.pharmacology.timeline.DEFAULT_MODELS` (reference §0/§1.6
 ranking restricted to the library), so trials and single-patient timelines use the same model.
