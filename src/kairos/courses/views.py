@@ -312,6 +312,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
         "closures": Closure.objects.filter(clinic=clinic, date__gte=timezone.localdate(timezone=clinic.tz)),
         "chair_form": ChairForm(),
         "closure_form": ClosureForm(),
+        "can_measure_settings": policies.can(request.user, Act.MEASURE_SETTINGS, clinic.pk),
     }
     return render(request, "courses/clinic_settings.html", ctx, status=400 if form.errors else 200)
 

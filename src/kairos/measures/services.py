@@ -98,6 +98,38 @@ def schedule_rules(clinic_id: int) -> RuleSet:
     return domain.RULES.with_overrides(overrides)
 
 
+# Link lifetime and reminder lead (hours): a policy of the clinic, not a clinical number.
+LINK_VALID_HOURS = (1, 24 * 14)  # a link lives 1 hour to 14 days
+REMINDER_MIN_HOURS = 0  # 0 = no reminder; otherwise sent this long before an unused link expires
+
+
+def licence_choices() -> list[tuple[str, str]]:
+    """Licences a clinic can declare (key, label), from the instrument catalogue."""
+    out: dict[str, str] = {}
+    for inst in _all():
+        if inst.licence_key:
+            out[inst.licence_key] = f"{inst.name} — licence held ({inst.licence_note})"
+        if inst.self_report_licence_key:
+            out[inst.self_report_licence_key] = (
+                f"{inst.name} — electronic self-report licence (eC-SSRS): patients may complete it from a link"
+            )
+    return sorted(out.items())
+
+
+def _whole_hours(field: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: f"{field}: whole hours in [{low}, {high}]"}) from None
+    if isinstance(value, float) and value != number:
+        raise ValidationError({field: f"{field}: whole hours in [{low}, {high}]"})
+    if not low <= number <= high:
+        raise ValidationError(
+            {field: f"{field}: {number} is outside the allowed range [{low}, {high}] hours"}
+        )
+    return number
+
+
 @transaction.atomic
 def update_clinic_settings(
     actor: Any,
@@ -107,21 +139,39 @@ def update_clinic_settings(
     licences: Sequence[str] | None = None,
     schedule_overrides: Mapping[str, Any] | None = None,
     mark_reviewed: bool = False,
+    link_valid_hours: int | None = None,
+    reminder_before_hours: int | None = None,
 ) -> None:
+    """Change a clinic's measurement settings (clinic admin), audited with the old and new values.
+
+    A changed crisis text, or ``mark_reviewed``, records ``actor`` as the clinic's reviewer of the text now
+    (saving the same text unreviewed does not count as a review).
+    ``reminder_before_hours`` must be shorter than the link lifetime (0 = no reminder).
+    """
     policies.require(actor, Act.MEASURE_SETTINGS, clinic_id)
     s = clinic_settings(clinic_id)
     c = crisis_resources(clinic_id)
-    old = {"licences": s.licences, "schedule_overrides": s.schedule_overrides, "crisis_text": c.text}
-    if licences is not None:
-        known = {i.licence_key for i in _all() if i.licence_key} | {
-            i.self_report_licence_key for i in _all() if i.self_report_licence_key
+
+    def snapshot() -> dict[str, Any]:
+        return {
+            "licences": list(s.licences),
+            "schedule_overrides": dict(s.schedule_overrides or {}),
+            "link_valid_hours": s.link_valid_hours,
+            "reminder_before_hours": s.reminder_before_hours,
+            "crisis_text": c.text,
+            "crisis_reviewed_by": c.reviewed_by_id,
+            "crisis_reviewed_at": c.reviewed_at,
         }
+
+    old = snapshot()
+    # validate everything before writing anything
+    if licences is not None:
+        known = {k for k, _ in licence_choices()}
         bad = sorted(set(licences) - known)
         if bad:
             raise ValidationError(
-                {"licences": f"unknown licence(s) {', '.join(bad)}; known: {', '.join(sorted(known))}"}
+                {"licences": f"licences: unknown {', '.join(bad)}; known: {', '.join(sorted(known))}"}
             )
-        s.licences = sorted(set(licences))
     if schedule_overrides is not None:
         try:
             domain.RULES.with_overrides(
@@ -132,27 +182,48 @@ def update_clinic_settings(
             )
         except ConfigError as exc:
             raise ValidationError({"schedule_overrides": str(exc)}) from None
+    hours = s.link_valid_hours
+    if link_valid_hours is not None:
+        hours = _whole_hours("link_valid_hours", link_valid_hours, *LINK_VALID_HOURS)
+    lead = s.reminder_before_hours
+    if reminder_before_hours is not None:
+        lead = _whole_hours("reminder_before_hours", reminder_before_hours, REMINDER_MIN_HOURS, hours - 1)
+    elif lead >= hours:
+        raise ValidationError(
+            {
+                "link_valid_hours": f"link_valid_hours: {hours} h is not longer than the reminder lead "
+                f"({lead} h); allowed range [{lead + 1}, {LINK_VALID_HOURS[1]}] hours"
+            }
+        )
+    if crisis_text is not None and not crisis_text.strip():
+        raise ValidationError({"crisis_text": "crisis_text: cannot be empty (1 or more characters)"})
+
+    now = timezone.now()
+    if licences is not None:
+        s.licences = sorted(set(licences))
+    if schedule_overrides is not None:
         s.schedule_overrides = dict(schedule_overrides)
-    s.updated_at = timezone.now()
+    s.link_valid_hours, s.reminder_before_hours = hours, lead
+    s.updated_at = now
     s.save()
-    if crisis_text is not None:
-        if not crisis_text.strip():
-            raise ValidationError({"crisis_text": "crisis_text cannot be empty"})
+    new_text = crisis_text is not None and crisis_text.strip() != c.text
+    reviewed = mark_reviewed or new_text  # whoever writes a new text has reviewed it
+    if new_text:
+        assert crisis_text is not None
         c.text = crisis_text.strip()
-    if mark_reviewed or crisis_text is not None:
+    if reviewed:
         c.reviewed_by = actor
-        c.reviewed_at = timezone.now()
-    c.updated_at = timezone.now()
+        c.reviewed_at = now
+    c.updated_at = now
     c.save()
-    new = {"licences": s.licences, "schedule_overrides": s.schedule_overrides, "crisis_text": c.text}
     record(
         Action.UPDATE,
         actor=actor,
         clinic=clinic_id,
         obj=s,
         old=old,
-        new=new,
-        summary="measurement settings changed",
+        new=snapshot(),
+        summary="measurement settings changed" + ("; crisis resources reviewed" if reviewed else ""),
     )
 
 
@@ -514,7 +585,7 @@ def create_link(
     policies.require(actor, Act.LINK_SEND, patient.clinic_id)
     ids = _check_self_report(instruments, patient.clinic_id)
     hours = valid_hours if valid_hours is not None else clinic_settings(patient.clinic_id).link_valid_hours
-    if not 1 <= hours <= 24 * 14:
+    if not LINK_VALID_HOURS[0] <= hours <= LINK_VALID_HOURS[1]:
         raise ValidationError({"valid_hours": "valid_hours must be between 1 and 336 (14 days)"})
     now = timezone.now()
     link = QuestionnaireLink.objects.create(

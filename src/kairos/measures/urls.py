@@ -15,4 +15,5 @@ urlpatterns = [
         "measures/patients/<int:patient_id>/enter/<str:instrument_id>/", views.enter_instrument, name="enter"
     ),
     path("measures/patients/<int:patient_id>/checks/<int:due_id>/done/", views.check_done, name="check_done"),
+    path("measures/clinics/<int:clinic_id>/settings/", views.clinic_settings, name="clinic_settings"),
 ]

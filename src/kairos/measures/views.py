@@ -7,7 +7,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -322,3 +322,44 @@ def check_done(request: HttpRequest, patient_id: int, due_id: int) -> HttpRespon
     else:
         messages.success(request, "Safety check recorded.")
     return redirect("measures:patient", patient_id=patient.pk)
+
+
+# --- clinic settings (clinic admin) ------------------------------------------------------------------
+
+
+@login_required
+def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    """Crisis resources text (with its review status), instrument licences, link lifetime and reminder
+    lead of one clinic. 404 outside the user's clinics, 403 for a member who is not its clinic admin."""
+    from kairos.accounts.models import Clinic
+    from kairos.measures.forms import MeasureSettingsForm
+
+    clinic = Clinic.objects.filter(pk=clinic_id).first()
+    if clinic is None:
+        raise Http404("not found")
+    policies.require(request.user, Act.MEASURE_SETTINGS, clinic.pk)
+    current = services.clinic_settings(clinic.pk)
+    crisis = services.crisis_resources(clinic.pk)
+    initial = {
+        "crisis_text": crisis.text,
+        "licences": list(current.licences),
+        "link_valid_hours": current.link_valid_hours,
+        "reminder_before_hours": current.reminder_before_hours,
+    }
+    form = MeasureSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_clinic_settings(request.user, clinic.pk, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        else:
+            messages.success(request, "Measurement settings saved.")
+            return redirect("measures:clinic_settings", clinic_id=clinic.pk)
+    return render(
+        request,
+        "measures/clinic_settings.html",
+        {"clinic": clinic, "form": form, "crisis": crisis, "measure_settings": current},
+        status=400 if form.errors else 200,
+    )

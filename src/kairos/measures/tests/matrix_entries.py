@@ -12,10 +12,15 @@ from kairos.access.tests.matrix import Entry, World
 CLINICAL_READERS = frozenset({"prescriber", "nurse", "therapist", "auditor"})
 ENTERERS = frozenset({"prescriber", "nurse"})
 LINK_SENDERS = frozenset({"prescriber", "nurse", "therapist", "frontdesk"})
+CLINIC_ADMIN = frozenset({"admin"})
 
 
 def _patient(w: World) -> dict[str, Any]:
     return {"patient_id": w.patient.pk}
+
+
+def _clinic(w: World) -> dict[str, Any]:
+    return {"clinic_id": w.org.north.pk}
 
 
 def _alert(w: World) -> dict[str, Any]:
@@ -103,6 +108,20 @@ ENTRIES = [
         allowed=ENTERERS,
         kwargs=_check,
         data=lambda w: {"note": "ALT normal"},
+    ),
+    Entry("measures:clinic_settings", allowed=CLINIC_ADMIN, kwargs=_clinic),
+    Entry(
+        "measures:clinic_settings",
+        method="POST",
+        allowed=CLINIC_ADMIN,
+        kwargs=_clinic,
+        data=lambda w: {
+            "crisis_text": "Call 988 (US) or 999 (UK) in an emergency.",
+            "mark_reviewed": "on",
+            "licences": ["madrs", "cadss"],
+            "link_valid_hours": "48",
+            "reminder_before_hours": "12",
+        },
     ),
     Entry("POST /api/v1/fhir/QuestionnaireResponse", allowed=ENTERERS, data=_fhir),
     Entry("GET /api/v1/patients/{patient_id}/scores", allowed=CLINICAL_READERS, kwargs=_patient),
