@@ -29,7 +29,6 @@ pseudonym; free-text indication is kept only when at least ``MIN_CELL`` courses 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import math
 from collections import defaultdict
@@ -624,7 +623,7 @@ def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> Curv
 
 def _hmac(key: bytes | str, label: str, patient_id: int) -> bytes:
     k = key.encode() if isinstance(key, str) else key
-    return hmac.new(k, f"kairos-deid:{label}:{int(patient_id)}".encode(), hashlib.sha256).digest()
+    return hmac.digest(k, f"kairos-deid:{label}:{int(patient_id)}".encode(), "sha256")
 
 
 def date_shift_days(patient_id: int, key: bytes | str) -> int:

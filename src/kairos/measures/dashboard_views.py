@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +29,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.aggregates import ArrayAgg  # used on PostgreSQL only
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -242,42 +247,29 @@ def load(f: Filters) -> tuple[list[dash.CourseInput], list[dash.SessionFlags]]:
 
 
 _SAFETY_COLUMNS = tuple(f"safety__{k}" for k in outcome_store.SAFETY_FIELDS)
-_SUMMARY_COLUMNS = (
-    "course_id",
-    *(k for k in outcome_store.SUMMARY_FIELDS if k not in outcome_store.SUMMARY_TIMES),
-)
+_SUMMARY_COLUMNS = ("course_id", *outcome_store.SUMMARY_FIELDS)
 
 
-def load_materialised(
-    f: Filters,
-) -> tuple[list[dash.CourseInput], list[dash.SessionFlags], dict[int, CourseOutcome]]:
-    """Courses, session findings and classifications from the materialised read model
-    (:mod:`kairos.measures.outcome_store`): four indexed queries, no per-response rows. Sessions without a
-    current findings row, courses without a current summary and patients with unlinked responses (whose
-    attribution depends on the filters) are computed from scratch as :func:`load` does, so the figures
-    are always those of :func:`load`."""
-    courses_qs = course_queryset(f)
-    rows = _course_rows(courses_qs)
+def _materialised_flags(
+    courses_qs: QuerySet[Course],
+) -> tuple[dict[int, list[dt.datetime]], list[dash.SessionFlags]]:
+    """Dose times by course and the per-session findings of ``courses_qs`` from the read model (one row
+    per session; sessions without a current findings row computed from scratch)."""
     doses: dict[int, list[dt.datetime]] = defaultdict(list)
     flags: list[dash.SessionFlags] = []
     stale_sessions: list[int] = []
     sessions = (
         DosingSession.objects.filter(course__in=courses_qs, dosing_started_at__isnull=False)
         .annotate(
-            at_=outcome_store.timestamp("dosing_started_at"),
             # NULL (no row) or false (computed for another dosing time): recompute
             fresh_=ExpressionWrapper(
                 Q(safety__started_at=F("dosing_started_at")), output_field=BooleanField()
             ),
         )
         .order_by()
-        .values_list("pk", "course_id", "patient_id", "at_", "fresh_", *_SAFETY_COLUMNS[1:])
+        .values_list("pk", "course_id", "patient_id", "dosing_started_at", "fresh_", *_SAFETY_COLUMNS[1:])
     )
-    as_dt = outcome_store.as_datetime
-    for sid, cid, pid, at_, fresh, *safety in outcome_store.fetch_rows(sessions):
-        at = as_dt(at_)
-        if at is None:  # excluded by the filter
-            continue
+    for sid, cid, pid, at, fresh, *safety in outcome_store.fetch_rows(sessions):
         doses[cid].append(at)
         if not fresh:
             stale_sessions.append(sid)
@@ -285,18 +277,105 @@ def load_materialised(
         flags.append(dash.SessionFlags(sid, cid, pid, at, *safety))
     if stale_sessions:
         flags += outcome_store.compute_flags(DosingSession.objects.filter(pk__in=stale_sessions))
-    times = outcome_store.SUMMARY_TIMES
+    return doses, flags
+
+
+#: per-(course, patient) sums over sessions whose findings row is current (:func:`_session_groups`)
+_FRESH = Q(safety__started_at=F("dosing_started_at"))
+_GROUP_COUNTS = {
+    "bp_assessable": Q(safety__bp_assessable=True),
+    "bp_rise": Q(safety__bp_rise=True),
+    "bp_assessable_rise": Q(safety__bp_assessable=True, safety__bp_rise=True),
+    "sedation": Q(safety__sedation=True),
+    "loss_of_consciousness": Q(safety__loss_of_consciousness=True),
+    "dissociation": Q(safety__dissociation=True),
+    "respiratory_depression": Q(safety__respiratory_depression=True),
+}
+
+
+def _session_groups(
+    courses_qs: QuerySet[Course],
+) -> tuple[dict[dash.GroupKey, dash.SessionGroup], dict[int, list[dt.datetime]]]:
+    """The session findings of ``courses_qs`` summed per (course, patient) in SQL (``COUNT(*) FILTER``,
+    ``GROUP BY``: one row per group instead of one per session) and the dose times by course (an array per
+    group on PostgreSQL, one more query elsewhere). Sessions without a current findings row are left out
+    of the sums, computed from scratch and added (:func:`kairos.measures.dashboard.group_sessions`)."""
+    sessions = DosingSession.objects.filter(course__in=courses_qs, dosing_started_at__isnull=False).order_by()
+    at = "dosing_started_at"
+    assessable = _GROUP_COUNTS["bp_assessable"]
+    annotations: dict[str, Any] = {
+        "all_": Count("pk"),
+        "sessions": Count("pk", filter=_FRESH),
+        **{k: Count("pk", filter=_FRESH & q) for k, q in _GROUP_COUNTS.items()},
+        "adverse_events": Sum("safety__adverse_events", filter=_FRESH),
+        "first_bp_assessable": Min(at, filter=_FRESH & assessable),
+        "first_bp_rise": Min(at, filter=_FRESH & _GROUP_COUNTS["bp_assessable_rise"]),
+    }
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        annotations["doses_"] = ArrayAgg(at)  # unordered: sorted per course by _inputs
+    names = list(annotations)
+    qs = (
+        sessions.values("course_id", "patient_id")
+        .annotate(**annotations)
+        .values_list("course_id", "patient_id", *names)
+    )
+    groups: dict[dash.GroupKey, dash.SessionGroup] = {}
+    doses: dict[int, list[dt.datetime]] = {}
+    stale = 0
+    for (
+        cid,
+        pid,
+        n_all,
+        n,
+        bp,
+        rise,
+        arise,
+        sed,
+        loc,
+        dis,
+        rd,
+        ae,
+        first_bp,
+        first_rise,
+        *arr,
+    ) in outcome_store.fetch_rows(qs):
+        stale += n_all - n
+        groups[(cid, pid)] = dash.SessionGroup(
+            cid, pid, n, bp, rise, arise, sed, loc, dis, rd, ae or 0, first_bp, first_rise
+        )
+        if arr:
+            if cid in doses:  # sessions of the course under more than one patient
+                doses[cid] += arr[0]
+            else:
+                doses[cid] = arr[0]
+    if not postgres:
+        for cid, t in sessions.values_list("course_id", "dosing_started_at"):
+            if t is not None:  # excluded by the filter
+                doses.setdefault(cid, []).append(t)
+    if stale:
+        missing = sessions.filter(Q(safety__isnull=True) | ~_FRESH).values("pk")
+        dash.group_sessions(
+            outcome_store.compute_flags(DosingSession.objects.filter(pk__in=missing)), into=groups
+        )
+    return groups, doses
+
+
+def _stored_outcomes(
+    f: Filters,
+    courses_qs: QuerySet[Course],
+    rows: list[CourseRow],
+    doses: dict[int, list[dt.datetime]],
+) -> tuple[dict[int, CourseOutcome], dict[int, list[tuple[dt.datetime, float]]]]:
+    """The materialised classifications of ``rows`` that are current, and the scores of the others (courses
+    without a current summary and patients with unlinked responses), to classify from scratch."""
     stored: dict[int, dict[str, Any]] = {}
     for values in outcome_store.fetch_rows(
         CourseOutcomeSummary.objects.filter(series=f.instrument, course__in=courses_qs)
-        .annotate(**{f"{k}_": outcome_store.timestamp(k) for k in times})
         .order_by()
-        .values_list(*_SUMMARY_COLUMNS, *(f"{k}_" for k in times))
+        .values_list(*_SUMMARY_COLUMNS)
     ):
-        row = dict(zip(_SUMMARY_COLUMNS, values, strict=False))
-        for k, t in zip(times, values[len(_SUMMARY_COLUMNS) :], strict=True):
-            row[k] = as_dt(t)
-        stored[values[0]] = row
+        stored[values[0]] = dict(zip(_SUMMARY_COLUMNS, values, strict=True))
     unlinked = set(
         QuestionnaireResponse.objects.filter(
             course__isnull=True,
@@ -327,18 +406,64 @@ def load_materialised(
         points = _points(courses_qs.filter(patient_id__in=recompute), again, f.instrument)
         for r in again:
             outcomes.pop(r[0], None)
+    return outcomes, points
+
+
+def load_materialised(
+    f: Filters,
+) -> tuple[list[dash.CourseInput], list[dash.SessionFlags], dict[int, CourseOutcome]]:
+    """Courses, session findings and classifications from the materialised read model
+    (:mod:`kairos.measures.outcome_store`): four indexed queries, no per-response rows. Sessions without a
+    current findings row, courses without a current summary and patients with unlinked responses (whose
+    attribution depends on the filters) are computed from scratch as :func:`load` does, so the figures
+    are always those of :func:`load`."""
+    courses_qs = course_queryset(f)
+    rows = _course_rows(courses_qs)
+    doses, flags = _materialised_flags(courses_qs)
+    outcomes, points = _stored_outcomes(f, courses_qs, rows, doses)
     return _inputs(rows, doses, points), flags, outcomes
 
 
+def load_aggregated(
+    f: Filters,
+) -> tuple[list[dash.CourseInput], list[dash.SessionGroup], dict[int, CourseOutcome]]:
+    """:func:`load_materialised` with the session findings summed per (course, patient) in the database
+    (:func:`_session_groups`) instead of one row per session: four queries on PostgreSQL (five elsewhere,
+    the dose times being read separately), plus the from-scratch queries for anything missing or stale."""
+    courses_qs = course_queryset(f)
+    rows = _course_rows(courses_qs)
+    groups, doses = _session_groups(courses_qs)
+    outcomes, points = _stored_outcomes(f, courses_qs, rows, doses)
+    return _inputs(rows, doses, points), list(groups.values()), outcomes
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while tens of thousands of short-lived, acyclic row objects
+    are built (each generational pass would otherwise walk the whole heap, about a third of the build
+    time); restored afterwards, and left alone if it was already off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(f: Filters) -> dash.Dashboard:
-    courses, flags, outcomes = load_materialised(f)
-    return dash.summarise(
-        courses,
-        flags,
-        instrument=f.instrument,
-        protocol_family=published.protocol_family(f.protocol),
-        outcomes=outcomes,
-    )
+    """The dashboard from the read model and SQL aggregates (:func:`load_aggregated`); the per-session
+    findings (:attr:`~kairos.measures.dashboard.Dashboard.flags_by_course`) are read only if asked for."""
+    with gc_paused():
+        courses, groups, outcomes = load_aggregated(f)
+        return dash.summarise_groups(
+            courses,
+            groups,
+            instrument=f.instrument,
+            protocol_family=published.protocol_family(f.protocol),
+            outcomes=outcomes,
+            flags_source=lambda: _materialised_flags(course_queryset(f))[1],
+        )
 
 
 def build_from_scratch(f: Filters) -> dash.Dashboard:
@@ -450,7 +575,8 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         )
     f = _filters(form, clinic_ids)
     d = build(f)
-    rows = dash.deidentified_rows(d, deid_key())
+    with gc_paused():
+        rows = dash.deidentified_rows(d, deid_key())
     for cid in f.clinic_ids:
         record(
             Action.EXPORT,
@@ -461,9 +587,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
             new=f.describe(),
         )
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+    csv.writer(buf).writerows([safe_cell(v) for v in row] for row in rows)
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kairos-outcomes-deidentified.csv"'
     return response
