@@ -302,9 +302,8 @@ def event_kernel(lam, amp, seg_t, bolus, active, t_end, thr, cmax, tmax, t_above
 
 
 @njit(cache=True)
-def _cubic_root(a, b, cc, rp, phi, k):  # pragma: no cover - jit
-    """Root ``k`` of ``μ³ + aμ² + bμ + cc`` (trigonometric Cardano, then three Newton steps)."""
-    mu = 2.0 * rp * math.cos(phi - 2.0 * math.pi * k / 3.0) - a / 3.0
+def _newton_cubic(mu, a, b, cc):  # pragma: no cover - jit
+    """Three Newton steps on ``μ³ + aμ² + bμ + cc`` from ``mu`` (polish of a Cardano root)."""
     for _ in range(3):
         f = ((mu + a) * mu + b) * mu + cc
         df = (3.0 * mu + 2.0 * a) * mu + b
@@ -319,10 +318,10 @@ def _sylvester_row(kk, c0, c1, c2, mm, ma, mb):  # pragma: no cover - jit
     k00, k01, k02, k10, k11, k12, k20, k21, k22 = kk
     v0, v1, v2 = c0, c1, c2
     for mk in (ma, mb):
-        den = mm - mk
-        w0 = (v0 * (k00 - mk) + v1 * k10 + v2 * k20) / den
-        w1 = (v0 * k01 + v1 * (k11 - mk) + v2 * k21) / den
-        w2 = (v0 * k02 + v1 * k12 + v2 * (k22 - mk)) / den
+        inv = 1.0 / (mm - mk)
+        w0 = (v0 * (k00 - mk) + v1 * k10 + v2 * k20) * inv
+        w1 = (v0 * k01 + v1 * (k11 - mk) + v2 * k21) * inv
+        w2 = (v0 * k02 + v1 * k12 + v2 * (k22 - mk)) * inv
         v0, v1, v2 = w0, w1, w2
     return (v0, v1, v2)
 
@@ -357,9 +356,12 @@ def modes3_kernel(K, c, keep, ev_state, ev_amount, ev_duration, min_gap, lam, am
         rp = math.sqrt(max(-p / 3.0, 1e-300))
         arg = min(1.0, max(-1.0, -q / (2.0 * rp * rp * rp)))
         phi = math.acos(arg) / 3.0
-        m0 = _cubic_root(a, b, cc, rp, phi, 0)
-        m1 = _cubic_root(a, b, cc, rp, phi, 1)
-        m2 = _cubic_root(a, b, cc, rp, phi, 2)
+        # roots 2·rp·cos(φ − 2πk/3) − a/3, k = 0, 1, 2, expanded with cos φ and sin φ (two calls, not three)
+        cphi, sphi = math.cos(phi), math.sin(phi)
+        half_sqrt3 = 0.5 * math.sqrt(3.0)
+        m0 = _newton_cubic(2.0 * rp * cphi - a / 3.0, a, b, cc)
+        m1 = _newton_cubic(2.0 * rp * (half_sqrt3 * sphi - 0.5 * cphi) - a / 3.0, a, b, cc)
+        m2 = _newton_cubic(2.0 * rp * (-half_sqrt3 * sphi - 0.5 * cphi) - a / 3.0, a, b, cc)
         # descending μ (ascending rates λ = −μ)
         if m0 < m1:
             m0, m1 = m1, m0
