@@ -570,11 +570,45 @@ def nice_step(span: float, target: int = 6) -> float:
     return float(10 * mag)
 
 
+@dataclass(frozen=True, slots=True)
+class KMStep:
+    """One row of the page's Kaplan–Meier table: a step of the curve (a time with at least one event), with
+    the observations censored since the previous step; a last row carries those censored after the last
+    event (if any)."""
+
+    time: float
+    at_risk: int
+    events: int
+    censored: int  # censored since the previous row, up to and including ``time``
+    survival: float
+    lower: float
+    upper: float
+
+
+def km_steps(km: KaplanMeier) -> tuple[KMStep, ...]:
+    """The curve's step points: one row per distinct event time (plus one for censoring after the last
+    event) instead of one per distinct time, so the table stays small however many censoring times there
+    are; the estimates are those of ``km.table`` at the same times."""
+    out: list[KMStep] = []
+    censored = 0
+    for r in km.table:
+        censored += r.censored
+        if r.events:
+            out.append(KMStep(r.time, r.at_risk, r.events, censored, r.survival, r.lower, r.upper))
+            censored = 0
+    if censored:
+        last = km.table[-1]
+        out.append(KMStep(last.time, last.at_risk, 0, censored, last.survival, last.lower, last.upper))
+    return tuple(out)
+
+
 def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> CurveGeometry:
-    """Step-curve SVG geometry for a Kaplan–Meier estimate (survival on y from 0 to 1)."""
+    """Step-curve SVG geometry for a Kaplan–Meier estimate (survival on y from 0 to 1), drawn from the
+    curve's step points (times without an event add no corner) with one censoring mark per distinct
+    position."""
     left, top, right, bottom = 48, 14, 16, 36
     pw, ph = width - left - right, height - top - bottom
-    t_max = max([r.time for r in km.table] + [1.0])
+    t_max = max([km.table[-1].time if km.table else 0.0, 1.0])
     step = nice_step(t_max)
     x_max = math.ceil(t_max / step) * step
 
@@ -584,7 +618,7 @@ def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> Curv
     def y(s: float) -> float:
         return round(top + ph * (1 - s), 1)
 
-    pts = [(0.0, 1.0, 1.0, 1.0)] + [(r.time, r.survival, r.lower, r.upper) for r in km.table]
+    pts = [(0.0, 1.0, 1.0, 1.0)] + [(r.time, r.survival, r.lower, r.upper) for r in km.table if r.events]
     line = [f"M{x(0)},{y(1)}"]
     upper: list[str] = [f"{x(0)},{y(1)}"]
     lower: list[str] = [f"{x(0)},{y(1)}"]
@@ -598,7 +632,7 @@ def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> Curv
     upper.append(f"{x(x_max)},{y(prev[3])}")
     lower.append(f"{x(x_max)},{y(prev[2])}")
     band = " ".join(upper + list(reversed(lower)))
-    marks = tuple((x(r.time), y(r.survival)) for r in km.table if r.censored)
+    marks = tuple(dict.fromkeys((x(r.time), y(r.survival)) for r in km.table if r.censored))
     xt = tuple((x(k * step), f"{k * step:g}") for k in range(int(round(x_max / step)) + 1))
     yt = tuple((y(v / 4), f"{v * 25}%") for v in range(5))
     return CurveGeometry(

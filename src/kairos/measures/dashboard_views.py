@@ -558,7 +558,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "safety": [(r, dash.comparison_bar(r)) for r in d.safety],
         "kpi": {m.key: m for m in (*d.efficacy, *d.safety)},
         "km_geo": dash.km_geometry(km) if km is not None and km.table else None,
-        "km_rows": km.table if km is not None else (),
+        "km_rows": dash.km_steps(km) if km is not None else (),
         "query": request.GET.urlencode(),
         "bp": {"sbp": dash.BP_SBP_RISE, "dbp": dash.BP_DBP_RISE, "window": dash.BP_WINDOW_MIN},
     }
