@@ -1,22 +1,31 @@
 """Semi-mechanistic antidepressant response model — population bands only, hypothesis-generating.
 
 NEVER an individual prediction. No validated mechanistic human model exists (reference §0, §3.5); this is
-the reference's proposed structure, fitted to published trial-level targets (``calibration.py``):
+the reference's proposed structure, extended to two synaptic time scales and fitted to published
+trial-level targets (``calibration.py``):
 
     occ(t)  NMDA occupancy estimate (occupancy.py) from effect-site S-/R-ketamine
-    g(occ)  = occ^h / (occ50^h + occ^h)                     plasticity trigger
-    dP/dt   = kP·(g − P)                                    plasticity window, P ∈ [0, 1]
-    dD/dt   = kout·(P − D)                                  synaptic-strength surrogate D = S − 1
-    MADRS_i(t) = clip(B_i − E_arm(t) − δ_i·h(t) − β_i·(D_i(t) + w·P_i(t)) + ε_it, 0, 60)
+    g(occ)  = occ^h / (occ50^h + occ^h)                      plasticity trigger
+    dP/dt   = kP·(g − P)                                     plasticity window, P ∈ [0, 1]
+    dA/dt   = kA·(P − A)                                     rapid, transient synaptic potentiation
+    dS/dt   = kS·(P − S)                                     slow cumulative synaptic strength (spines)
+    X       = wA·A + gS·S                                    synaptic drive ("D" of ``plasticity_states``)
+    u(t)    = 1 − exp(−(X + w·P))                            fraction of the patient's maximal drug effect
+    MADRS_i = clip(max(B_i − C_i(t), 0)·(1 − Emax_i·u_i(t)) + ε_it, 0, 60)
+    C_i(t)  = E_arm(t) + δ_i·h(t)                            control/expectancy arm as each trial ran it
 
-(``w·P`` is a fast, window-bound component: the early effect needs no new spines, Moda-Sava 2019 §3.4.)
-
-``E_arm`` is an explicit control/expectancy arm modelled as each trial ran it (active placebo midazolam,
-open-label series, new oral antidepressant + placebo spray); ``β_i = β·r_i·L_i`` carries responder
-heterogeneity (r_i ~ Bernoulli(p_resp), L_i lognormal), following Dahan 2011's probabilistic responder idea.
+* A (t½ ~1–2 d) carries the large effect 24 h after one infusion and fades over 3–7 days (Zarate 2006
+  d 1.46 → 0.68 at 1 week); it needs no new spines (Moda-Sava 2019, reference §3.4).
+* S (t½ ~weeks) builds up only with repeated infusions and decays slowly — new-spine survival
+  (Phoumthipphavong 2016; Moda-Sava 2019) — which gives cumulative response and relapse after a series.
+* Emax_i ~ Beta (mean, concentration): the patient's latent ceiling, as the largest fraction of the
+  residual (post-control) score the drug can remove. Patients with a low ceiling never reach a 50 %
+  reduction, so the responder fraction saturates (Dahan 2011's probabilistic responders, reference §3.5).
+* The drug acts on the residual after the control arm (independent action), so an active control that
+  already improves the score (new oral antidepressant, TRANSFORM-2) leaves less room for it.
 
 Occupancy is evaluated on a fine grid inside a window after each session (exposure is negligible
-afterwards); between windows P and D decay analytically (g = 0).
+afterwards); between windows P, A and S decay analytically (g = 0).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import lfilter
 
 from kairos.pharmacology.effects import Parameter
 from kairos.pharmacology.types import InputError
@@ -39,8 +49,11 @@ FloatArray = NDArray[np.float64]
 Arm = Literal["none", "active_placebo", "open_label", "ad_placebo_spray"]
 ARMS: tuple[Arm, ...] = ("none", "active_placebo", "open_label", "ad_placebo_spray")
 
-#: per-patient standard normals used by the response layer (columns)
+#: per-patient standard normals used by the response layer (columns; 3 and 4 reserved)
 N_Z = 5
+
+#: a latent ceiling at or above this makes a "model responder" (the drug alone can halve the residual)
+RESPONDER_EMAX = 0.5
 
 DISCLAIMER = (
     "Population band from a calibrated semi-mechanistic model; hypothesis-generating only, not an "
@@ -91,67 +104,116 @@ class OccupancyWindows:
         return float((self.occ.shape[2] - 1) * self.step_min)
 
 
-def plasticity_states(
+@dataclass(frozen=True, slots=True)
+class PlasticityComponents:
+    """States at the readouts, arrays ``[n, R]``: window P, rapid A and slow S (each relaxes to P)."""
+
+    window: FloatArray
+    rapid: FloatArray
+    slow: FloatArray
+
+    def drive(self, p: Mapping[str, float]) -> FloatArray:
+        """Synaptic drive X = wA·A + gS·S."""
+        return np.asarray(p["rapid_gain"] * self.rapid + p["slow_gain"] * self.slow, dtype=np.float64)
+
+
+def _rate(t_half_min: float) -> float:
+    return math.log(2.0) / t_half_min
+
+
+def plasticity_components(
     win: OccupancyWindows, p: Mapping[str, float], readout_min: Sequence[float] | FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Plasticity window P and synaptic surrogate D at the readout times; arrays ``[n, R]``.
+) -> PlasticityComponents:
+    """P, A and S at the readouts (``PlasticityComponents``).
 
     Exact for a trigger held constant (midpoint value) on each fine step; analytic between windows.
     """
+    kp = _rate(p["plasticity_t_half_h"] * 60.0)
+    ks = (_rate(p["rapid_t_half_d"] * 1440.0), _rate(p["slow_t_half_d"] * 1440.0))
+    p_out, (a_out, s_out) = _cascade(win, p, kp, ks, readout_min)
+    return PlasticityComponents(window=p_out, rapid=a_out, slow=s_out)
+
+
+def plasticity_states(
+    win: OccupancyWindows, p: Mapping[str, float], readout_min: Sequence[float] | FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Plasticity window P and synaptic drive D = wA·A + gS·S at the readouts; arrays ``[n, R]``."""
+    c = plasticity_components(win, p, readout_min)
+    return c.window, c.drive(p)
+
+
+def _cascade(
+    win: OccupancyWindows,
+    p: Mapping[str, float],
+    kp: float,
+    ks: tuple[float, ...],
+    readout_min: Sequence[float] | FloatArray,
+) -> tuple[FloatArray, list[FloatArray]]:
     occ = win.occ
     n, s_count, j_count = occ.shape
     starts = win.session_start
     if s_count and np.any(np.diff(starts) < win.window_min):
         raise InputError("sessions must be at least one occupancy window apart")
-    kp = math.log(2.0) / (p["plasticity_t_half_h"] * 60.0)
-    ko = math.log(2.0) / (p["synaptic_t_half_d"] * 1440.0)
     h = win.step_min
     hill = p["trigger_hill"]
     x = np.clip(occ, 0.0, 1.0)
     g_all = x**hill / (p["trigger_occ50"] ** hill + x**hill)
     gm = 0.5 * (g_all[:, :, 1:] + g_all[:, :, :-1])
-    ep, eo = math.exp(-kp * h), math.exp(-ko * h)
-    cross = _cross(kp, ko, h)
+    ep = math.exp(-kp * h)
+    eos = [math.exp(-k * h) for k in ks]
+    crosses = [_cross(kp, k, h) for k in ks]
     readouts = np.asarray(readout_min, dtype=np.float64)
+    m = len(ks)
     p_out = np.zeros((n, readouts.size))
-    d_out = np.zeros((n, readouts.size))
+    d_out = [np.zeros((n, readouts.size)) for _ in ks]
     P = np.zeros(n)
-    D = np.zeros(n)
+    D = [np.zeros(n) for _ in ks]
     t_state = -math.inf
     p_win = np.empty((n, j_count))
-    d_win = np.empty((n, j_count))
+    d_win = [np.empty((n, j_count)) for _ in ks]
     r_idx = 0
     order = np.argsort(readouts, kind="stable")
 
-    def decay(P0: FloatArray, D0: FloatArray, dt: float) -> tuple[FloatArray, FloatArray]:
+    def decay(P0: FloatArray, D0: list[FloatArray], dt: float) -> tuple[FloatArray, list[FloatArray]]:
         if not math.isfinite(dt):
-            return np.zeros(n), np.zeros(n)
-        return P0 * math.exp(-kp * dt), D0 * math.exp(-ko * dt) + P0 * _cross(kp, ko, dt)
+            return np.zeros(n), [np.zeros(n) for _ in ks]
+        e = math.exp(-kp * dt)
+        return P0 * e, [D0[i] * math.exp(-ks[i] * dt) + P0 * _cross(kp, ks[i], dt) for i in range(m)]
 
     for s in range(s_count + 1):
         t_next = starts[s] if s < s_count else math.inf
         # readouts before this session: analytic decay from the current state
         while r_idx < readouts.size and readouts[order[r_idx]] < t_next:
             r = order[r_idx]
-            pr, dr = decay(P, D, readouts[r] - t_state) if t_state > -math.inf else (np.zeros(n), np.zeros(n))
-            p_out[:, r], d_out[:, r] = pr, dr
+            if t_state > -math.inf:
+                pr, dr = decay(P, D, readouts[r] - t_state)
+                p_out[:, r] = pr
+                for i in range(m):
+                    d_out[i][:, r] = dr[i]
             r_idx += 1
         if s == s_count:
             break
         if t_state > -math.inf:
             P, D = decay(P, D, t_next - t_state)
-        p_win[:, 0], d_win[:, 0] = P, D
-        for j in range(j_count - 1):
-            g = gm[:, s, j]
-            dp = P - g
-            D = D * eo + g * (1.0 - eo) + dp * cross
-            P = g + dp * ep
-            p_win[:, j + 1], d_win[:, j + 1] = P, D
+        # linear recurrences over the fine steps, vectorised over patients (scipy lfilter):
+        #   P_{j+1} = ep·P_j + (1 − ep)·g_j
+        #   D_{j+1} = eo·D_j + (1 − eo − cross)·g_j + cross·P_j
+        g = gm[:, s, :]
+        p_win[:, 0] = P
+        p_win[:, 1:] = lfilter([1.0 - ep], [1.0, -ep], g, axis=1, zi=(ep * P)[:, None])[0]
+        for i in range(m):
+            inp = (1.0 - eos[i] - crosses[i]) * g + crosses[i] * p_win[:, :-1]
+            d_win[i][:, 0] = D[i]
+            d_win[i][:, 1:] = lfilter([1.0], [1.0, -eos[i]], inp, axis=1, zi=(eos[i] * D[i])[:, None])[0]
+            D[i] = d_win[i][:, -1].copy()
+        P = p_win[:, -1].copy()
         t_state = starts[s] + win.window_min
         while r_idx < readouts.size and readouts[order[r_idx]] <= t_state:
             r = order[r_idx]
             j = int(min(j_count - 1, max(0, math.floor((readouts[r] - starts[s]) / h + 1e-9))))
-            p_out[:, r], d_out[:, r] = p_win[:, j], d_win[:, j]
+            p_out[:, r] = p_win[:, j]
+            for i in range(m):
+                d_out[i][:, r] = d_win[i][:, j]
             r_idx += 1
     return p_out, d_out
 
@@ -165,7 +227,11 @@ def _cross(kp: float, ko: float, dt: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class PatientEffects:
-    """Per-patient random effects of the response layer (from standard normals ``z[n, N_Z]``)."""
+    """Per-patient random effects of the response layer (from standard normals ``z[n, N_Z]``).
+
+    ``beta`` is the latent ceiling Emax_i (fraction of the residual score the drug can remove at most);
+    ``responder`` marks Emax_i ≥ ``RESPONDER_EMAX``.
+    """
 
     baseline: FloatArray
     placebo_dev: FloatArray
@@ -174,19 +240,36 @@ class PatientEffects:
 
     @classmethod
     def from_normals(cls, z: FloatArray, p: Mapping[str, float], baseline_mean: float) -> PatientEffects:
-        from scipy.special import ndtr
+        from scipy.special import betaincinv, ndtr
 
         base = np.clip(baseline_mean + p["baseline_sd"] * z[:, 0], 22.0, 60.0)
-        responder = ndtr(z[:, 2]) < p["responder_fraction"]
-        cv = p["beta_cv"]
-        logn = np.exp(math.sqrt(math.log1p(cv * cv)) * z[:, 3] - 0.5 * math.log1p(cv * cv))
-        beta = np.where(responder, p["beta"] * logn, 0.0)
-        return cls(baseline=base, placebo_dev=p["placebo_sd"] * z[:, 1], beta=beta, responder=responder)
+        mean, conc = p["emax_mean"], p["emax_concentration"]
+        q = np.clip(ndtr(z[:, 2]), 1e-12, 1.0 - 1e-12)
+        emax = np.asarray(betaincinv(mean * conc, (1.0 - mean) * conc, q), dtype=np.float64)
+        return cls(
+            baseline=base,
+            placebo_dev=p["placebo_sd"] * z[:, 1],
+            beta=emax,
+            responder=np.asarray(emax >= RESPONDER_EMAX, dtype=np.bool_),
+        )
 
 
 def drug_signal(p_state: FloatArray, d: FloatArray, p: Mapping[str, float]) -> FloatArray:
-    """Combined drug signal D + w·P that ``madrs`` scales by β."""
-    return np.asarray(d + p["fast_weight"] * p_state, dtype=np.float64)
+    """Fraction u ∈ [0, 1) of the maximal drug effect: 1 − exp(−(D + w·P)), scaled by Emax_i in ``madrs``."""
+    x = np.maximum(d + p["fast_weight"] * p_state, 0.0)
+    return np.asarray(-np.expm1(-x), dtype=np.float64)
+
+
+def control_improvement(
+    arm: Arm, readout_min: FloatArray, eff: PatientEffects, p: Mapping[str, float]
+) -> FloatArray:
+    """Control/expectancy improvement C_i(t) in MADRS points ``[n, R]`` (arm mean + patient deviation)."""
+    t = np.asarray(readout_min, dtype=np.float64)
+    e = expectancy(arm, t, p)[None, :]
+    if arm == "none":  # no control component at all (neither the arm mean nor a patient deviation)
+        return np.zeros((eff.baseline.size, t.size))
+    onset = (1.0 - np.exp(-np.maximum(t, 0.0) / (p["expectancy_onset_h"] * 60.0)))[None, :]
+    return np.asarray(e + eff.placebo_dev[:, None] * onset, dtype=np.float64)
 
 
 def madrs(
@@ -197,11 +280,12 @@ def madrs(
     p: Mapping[str, float],
     visit_noise: FloatArray | None = None,
 ) -> FloatArray:
-    """MADRS ``[n, R]`` at the readouts given the synaptic surrogate ``d`` and the arm's expectancy."""
+    """MADRS ``[n, R]`` at the readouts given the drug signal ``d`` (``drug_signal``) and the arm."""
     t = np.asarray(readout_min, dtype=np.float64)
-    e = expectancy(arm, t, p)[None, :]
-    onset = (1.0 - np.exp(-np.maximum(t, 0.0) / (p["expectancy_onset_h"] * 60.0)))[None, :]
-    score = eff.baseline[:, None] - e - eff.placebo_dev[:, None] * onset - eff.beta[:, None] * d
+    base = eff.baseline[:, None]
+    control = control_improvement(arm, t, eff, p)
+    reducible = np.maximum(eff.beta[:, None] * base - control, 0.0)
+    score = base - control - reducible * np.clip(d, 0.0, 1.0)
     if visit_noise is not None:
         score = score + p["visit_sd"] * visit_noise
     return np.asarray(np.clip(score, 0.0, 60.0), dtype=np.float64)
