@@ -721,12 +721,15 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
     ordered = sorted(dash.outcomes, key=lambda p: (subjects[p[0].patient_id], p[0].start_date))
     no_safety = CourseSafety()
 
-    def num(v: float | None, nd: int = 1) -> str:
-        return "" if v is None else f"{v:.{nd}f}"
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:.1f}"
 
-    def flag(v: bool | None) -> str:
-        return "" if v is None else ("1" if v else "0")
+    def num0(v: float | None) -> str:
+        return "" if v is None else f"{v:.0f}"
 
+    flag_text = {None: "", True: "1", False: "0"}
+    instrument = dash.instrument
+    append = rows.append
     for c, o in ordered:
         shift = shifts[c.patient_id]
         clinic = clinic_codes.setdefault(c.clinic_id, f"C{len(clinic_codes) + 1}")
@@ -737,8 +740,10 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
         )
         safety = dash.course_safety.get(c.course_id, no_safety)
         first = o.first_dose
+        ttr = o.time_to_response
         ttrel = o.time_to_relapse
-        rows.append(
+        evaluable = bool(o.baseline and o.assessments)
+        append(
             [
                 subjects[c.patient_id],
                 course,
@@ -750,15 +755,15 @@ def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
                 (c.start_date + shift).isoformat(),
                 (first.date() + shift).isoformat() if first else "",
                 str(len(c.doses)),
-                dash.instrument,
-                num(o.baseline.total if o.baseline else None, 0),
-                num(o.assessments[-1].total if o.assessments else None, 0),
+                instrument,
+                num0(o.baseline.total if o.baseline else None),
+                num0(o.assessments[-1].total if o.assessments else None),
                 num(o.best_reduction_pct),
-                flag(o.responded if o.baseline and o.assessments else None),
-                num(o.time_to_response.days if o.time_to_response and o.time_to_response.event else None),
-                flag(o.remitted if o.baseline and o.assessments else None),
-                flag(o.rapid_response),
-                flag(o.relapsed if o.responded else None),
+                flag_text[bool(o.responded)] if evaluable else "",
+                num(ttr.days if ttr and ttr.event else None),
+                flag_text[bool(o.remitted)] if evaluable else "",
+                flag_text[None if o.rapid_response is None else bool(o.rapid_response)],
+                flag_text[bool(o.relapsed)] if o.responded else "",
                 num(ttrel.days if ttrel else None),
                 str(safety.bp_rise_sessions),
                 str(safety.adverse_events),
