@@ -266,6 +266,10 @@ other jobs, so figures vary by ±30 % or more between runs).
   {"**met**" if max(x["build_median_s"], x["page_median_s"], x["csv_median_s"]) < 1 else "**not met**"} in this run.
   Response rate in the synthetic cohort: {x["response"]} (Wilson 95 % CI). Remaining cost: the
   10,000 summary rows turned into `CourseOutcome` objects, the statistics, and the CSV's 10,000 rows.
+* Same-load comparison (2026-11-27, same database, back to back, load average 2.5–2.7): the previous
+  code (per-session rows, epoch-integer timestamps; commit bac52d1) 1.05 s figures / 1.13 s page /
+  1.62 s CSV; this code 0.43 s / 0.47 s / 0.76 s. Earlier the same day at load 1.5–1.8 the previous code
+  measured 1.09 s / 0.97 s / 1.30 s.
 * Before (from scratch, 7.7 s): MADRS scores 2.4 s (250,000 rows to Python), session safety subqueries
   3.1 s (60,000 sessions × 7 correlated subqueries over 176,400 flowsheet rows), per-course
   classification 2.8 s. Bulk load of the data set: 317 s (one transaction).

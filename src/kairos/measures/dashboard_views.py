@@ -587,7 +587,9 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
             new=f.describe(),
         )
     buf = io.StringIO()
-    csv.writer(buf).writerows([safe_cell(v) for v in row] for row in rows)
+    with gc_paused():
+        csv.writer(buf).writerows([safe_cell(v) for v in row] for row in rows)
+        del rows
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kairos-outcomes-deidentified.csv"'
     return response
