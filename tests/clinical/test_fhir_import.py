@@ -4,7 +4,6 @@ import csv
 import json
 
 import pytest
-from conftest import reference_file
 
 from kairos.clinical.fhir_import import (
     FhirImportError,
@@ -13,6 +12,7 @@ from kairos.clinical.fhir_import import (
     parse_questionnaire_response_xml,
 )
 from kairos.clinical.instruments import get
+from refdata import reference_file
 
 pytestmark = pytest.mark.db_independent
 

@@ -4,7 +4,6 @@ import csv
 import datetime as dt
 
 import pytest
-from conftest import reference_file
 
 from kairos.clinical.config import Override
 from kairos.clinical.instruments import (
@@ -20,6 +19,7 @@ from kairos.clinical.instruments import (
     score,
 )
 from kairos.clinical.rules.instruments import RULES as INSTRUMENT_RULES
+from refdata import reference_file
 
 UTC = dt.UTC
 pytestmark = pytest.mark.db_independent

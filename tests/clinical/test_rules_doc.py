@@ -5,12 +5,12 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 
 import kairos.clinical.rules as rules_pkg
 from kairos.clinical.config import Param, RuleSet, Status
 from kairos.clinical.docs import main, render_rules_markdown
 from kairos.clinical.rules import all_rule_sets
+from refdata import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "clinical-rules.md"
 

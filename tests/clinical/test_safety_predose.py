@@ -4,7 +4,6 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import reference_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ from kairos.clinical.rules.safety import RULES
 from kairos.clinical.safety.fhir_vitals import vitals_from_bundle
 from kairos.clinical.safety.predose import Vitals, VitalsError, predose_gate, validate_vitals
 from kairos.clinical.safety.result import Outcome
+from refdata import reference_file
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 DOSE = T0 + dt.timedelta(minutes=15)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import reference_file
 
 from kairos.pharmacology.models import all_models, get_model
 from kairos.pharmacology.models.perez_ruixo import analytic_bioavailability
 from kairos.pharmacology.pk import sample_parameters, simulate, summarize
 from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
+from refdata import reference_file
 
 pytestmark = pytest.mark.db_independent
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import reference_file
 
 from kairos.audit.models import AuditEvent
 from kairos.clinical.fhir_import import parse_questionnaire_response_xml
 from kairos.measures.models import MeasureAlert, QuestionnaireResponse
+from refdata import reference_file
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/fhir/QuestionnaireResponse"
