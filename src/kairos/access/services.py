@@ -66,7 +66,7 @@ def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> Bre
 
 @transaction.atomic
 def mark_reviewed(user: Any, grant_id: int) -> BreakGlassGrant:
-    grant = BreakGlassGrant.objects.select_for_update().select_related("patient").get(pk=grant_id)
+    grant = BreakGlassGrant.objects.select_for_update(of=("self",)).select_related("patient").get(pk=grant_id)
     policies.require(user, policies.Act.BREAK_GLASS_REVIEW, grant.patient.clinic_id)
     if grant.reviewed_at is None:
         grant.reviewed_by = user

@@ -534,7 +534,11 @@ def move_appointment(
     """Move a booked appointment to another day (first free slot). A dosing session of a course is checked
     against the protocol's spacing limits first (:func:`kairos.courses.domain.check_move`)."""
     policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
-    appt = Appointment.objects.select_for_update().select_related("clinic", "course").get(pk=appointment.pk)
+    appt = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("clinic", "course")
+        .get(pk=appointment.pk)
+    )
     if appt.status != AppointmentStatus.BOOKED:
         raise ValidationError(
             {"status": f"only a booked appointment can be moved (this one is {appt.status})"}

@@ -116,7 +116,11 @@ def _charted_at(
 
 def _lock(session: DosingSession, expected_version: int | None) -> DosingSession:
     """Re-read the session under a row lock and check the caller saw the latest version."""
-    fresh = DosingSession.objects.select_for_update().select_related("clinic", "patient").get(pk=session.pk)
+    fresh = (
+        DosingSession.objects.select_for_update(of=("self",))
+        .select_related("clinic", "patient")
+        .get(pk=session.pk)
+    )
     if expected_version is not None and fresh.version != expected_version:
         raise ValidationError(
             {
@@ -1110,7 +1114,11 @@ def discharge(
 @transaction.atomic
 def sign_note(actor: Any, note: DischargeNote) -> DischargeNote:
     """The responsible clinician signs the note; it is locked from then on."""
-    note = DischargeNote.objects.select_for_update().select_related("session__patient").get(pk=note.pk)
+    note = (
+        DischargeNote.objects.select_for_update(of=("self",))
+        .select_related("session__patient")
+        .get(pk=note.pk)
+    )
     session = note.session
     policies.require(actor, Act.SESSION_SIGN, session.clinic_id)
     if session.responsible_clinician_id != getattr(actor, "pk", None):
@@ -1133,7 +1141,11 @@ def sign_note(actor: Any, note: DischargeNote) -> DischargeNote:
 @transaction.atomic
 def amend_note(actor: Any, note: DischargeNote, *, reason: str, summary: str) -> DischargeNote:
     """Correct a signed note: a new version row pointing at the previous one (never an edit)."""
-    note = DischargeNote.objects.select_for_update().select_related("session__patient").get(pk=note.pk)
+    note = (
+        DischargeNote.objects.select_for_update(of=("self",))
+        .select_related("session__patient")
+        .get(pk=note.pk)
+    )
     session = note.session
     policies.require(actor, Act.SESSION_SIGN, session.clinic_id)
     if note.signed_at is None:

@@ -879,7 +879,12 @@ def generate_measurement_plan(
 
 @transaction.atomic
 def complete_safety_check(actor: Any, due_id: int, note: str) -> MeasurementDue:
-    due = MeasurementDue.objects.select_for_update().select_related("patient").filter(pk=due_id).first()
+    due = (
+        MeasurementDue.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .filter(pk=due_id)
+        .first()
+    )
     if due is None:
         from django.http import Http404
 

@@ -76,7 +76,10 @@ def _send_link(link_id: int, base_url: str, *, reminder: bool) -> bool:
 
     with transaction.atomic():
         link = (
-            QuestionnaireLink.objects.select_for_update().select_related("clinic").filter(pk=link_id).first()
+            QuestionnaireLink.objects.select_for_update(of=("self",))
+            .select_related("clinic")
+            .filter(pk=link_id)
+            .first()
         )
         if link is None or not link.sent_to or not link.usable():
             return False
