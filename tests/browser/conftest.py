@@ -28,7 +28,6 @@ running in the main thread while it is alive, during which Django refuses ORM ca
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,24 +80,10 @@ def browser(playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser_db(transactional_db: None) -> Iterator[None]:
-    """Transactional DB (``live_server`` needs it) whose flush can empty the append-only audit table.
-
-    At teardown, before the flush: drop the audit triggers, delete the audit rows, re-create the
-    triggers (the flush then finds the table empty, so no row trigger fires).
-    """
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        pytest.skip("browser tests run on SQLite (PostgreSQL's TRUNCATE trigger refuses the test flush)")
-    yield
-    sql = importlib.import_module("kairos.audit.migrations.0002_append_only_triggers")
-    with connection.cursor() as cur:
-        for statement in sql.SQLITE_DOWN:
-            cur.execute(statement)
-        cur.execute("DELETE FROM audit_auditevent")
-        for statement in sql.SQLITE_UP:
-            cur.execute(statement)
+def browser_db(transactional_db: None) -> None:
+    """Transactional DB (``live_server`` needs it). The final flush must empty the append-only audit
+    table: the root conftest's ``_audit_append_only_guard`` lifts the triggers for that flush only
+    (SQLite: dropped and re-created before the next test; PostgreSQL: ``session_replication_role``)."""
 
 
 @pytest.fixture
