@@ -83,7 +83,19 @@ def load(patients: int = 2000, history_days: int = 730, seed: int = 7) -> dict[s
             extra = bench_history.load(chart, users, history_days, rng)
         except ImportError:
             pass
-    return {"patients": patients, "chart_patient": chart.pk, "history_rows": history_days + extra}
+    del extra
+    history = chart.weights.count()
+    for relation in ("courses", "dosing_sessions", "questionnaire_responses"):
+        manager = getattr(chart, relation, None)
+        if manager is not None:
+            history += manager.count()
+    try:
+        from kairos.dosing.models import Reading
+
+        history += Reading.objects.filter(session__patient=chart).count()
+    except ImportError:
+        pass
+    return {"patients": patients, "chart_patient": chart.pk, "history_rows": history}
 
 
 if __name__ == "__main__":
