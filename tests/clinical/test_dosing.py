@@ -250,3 +250,12 @@ def test_im_and_sublingual():
     assert any("not a whole number" in x for x in base.reasons)
     with pytest.raises(DoseError, match="requested_mg"):
         compute_dose("sublingual-kap", requested_mg=500)
+
+
+def test_fixed_dose_to_dict_has_no_admixture():
+    import datetime as _dt
+
+    from kairos.clinical.dosing import compute_dose as _compute
+
+    d = _compute("esketamine-trd", session_date=_dt.date(2026, 1, 5)).to_dict()
+    assert d["admixture"] is None and d["devices"] is not None

@@ -46,3 +46,96 @@ def test_unfinished_or_missing_status_is_refused(status):
         resource["status"] = status
     with pytest.raises(FhirImportError, match="status"):
         import_questionnaire_response(resource)
+
+
+def _phq9_items(total_answer):
+    from kairos.clinical.instruments import get
+
+    items = [
+        {"linkId": f"/{it.loinc}", "answer": [{"valueInteger": 1}]} for it in get("phq9").items if it.loinc
+    ]
+    return [*items, {"linkId": "/44261-6", "answer": [total_answer]}]
+
+
+@pytest.mark.parametrize(
+    "total_answer",
+    [
+        {"valueQuantity": "13"},
+        {"valueQuantity": {"value": "13"}},
+        {"valueDecimal": "NaN"},
+        {"valueInteger": True},
+    ],
+)
+def test_a_malformed_stored_total_is_ignored_not_a_crash(total_answer):
+    res = import_questionnaire_response(
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": _phq9_items(total_answer)}
+    )
+    assert res.score.total is not None
+    assert not any("disagree" in w for w in res.warnings)
+
+
+def test_a_numeric_stored_total_that_disagrees_is_reported():
+    res = import_questionnaire_response(
+        {
+            "resourceType": "QuestionnaireResponse",
+            "status": "completed",
+            "item": _phq9_items({"valueQuantity": {"value": 99}}),
+        }
+    )
+    assert any("99" in w for w in res.warnings)
+
+
+def test_no_items_is_refused_naming_item():
+    with pytest.raises(FhirImportError, match="item"):
+        import_questionnaire_response(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}
+        )
+
+
+def test_non_numeric_ordinal_is_not_used():
+    item = {
+        "linkId": "/44250-9",
+        "answer": [
+            {
+                "valueCoding": {
+                    "code": "XX",
+                    "extension": [
+                        {"url": "http://hl7.org/fhir/StructureDefinition/ordinalValue", "valueDecimal": "2"}
+                    ],
+                }
+            }
+        ],
+    }
+    with pytest.raises(FhirImportError, match="44250-9|item"):
+        import_questionnaire_response(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": [item]}
+        )
+
+
+def test_a_text_stored_total_is_not_compared():
+    res = import_questionnaire_response(
+        {
+            "resourceType": "QuestionnaireResponse",
+            "status": "completed",
+            "item": _phq9_items({"valueString": "13"}),
+        }
+    )
+    assert res.score.total == 9
+
+
+def test_other_extensions_beside_the_ordinal_are_skipped():
+    coding = {
+        "code": "XX",
+        "extension": [
+            {"url": "http://example.org/other", "valueDecimal": 3},
+            {"url": "http://hl7.org/fhir/StructureDefinition/ordinalValue", "valueDecimal": 2},
+        ],
+    }
+    items = [
+        {"linkId": "/44250-9", "answer": [{"valueCoding": coding}]},
+        {"linkId": "/44255-8", "answer": [{"valueInteger": 1}]},
+    ]
+    res = import_questionnaire_response(
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+    )
+    assert res.answers["1"] == 2

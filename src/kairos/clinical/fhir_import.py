@@ -10,6 +10,7 @@ same-visit consistency check for exported totals (PHQ-2 > PHQ-9 is impossible).
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -166,10 +167,17 @@ def _answer_value(item: Item, answer: Mapping[str, Any], where: str) -> tuple[in
 
 
 def _stored_total(answer: Mapping[str, Any]) -> float | None:
+    """The sender's own total, if it is a number; anything else is not a total to compare with."""
     for key in ("valueQuantity", "valueDecimal", "valueInteger"):
         if key in answer:
-            v = answer[key]["value"] if key == "valueQuantity" else answer[key]
-            return float(v)
+            v = (
+                answer[key].get("value")
+                if key == "valueQuantity" and isinstance(answer[key], Mapping)
+                else answer[key]
+            )
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                return float(v)
+            return None
     return None
 
 
