@@ -1,7 +1,7 @@
 """``kairos pk``: typical-subject ketamine/esketamine concentrations from a published PK model.
 
-Doses are free-base milligrams (``--salt hcl`` converts an HCl-salt amount with the MW ratio 237.73/274.2,
-reference pharmacology.md header: ketamine base 237.73 g/mol, esketamine HCl 274.2 g/mol). Racemic doses are
+Doses are free-base milligrams (``--salt hcl`` converts an HCl-salt amount with the molar-mass ratio of
+:mod:`kairos.pharmacology.molar_mass`, reference pharmacology.md unit reminder). Racemic doses are
 split 50:50 S/R. Intranasal doses must be multiples of the 28 mg device; one dose event per device,
 ``--device-interval`` minutes apart (default 5). Exit 2 on bad input.
 """
@@ -19,9 +19,7 @@ from kairos.cli.main import UsageError
 
 HELP = "Simulate a typical subject's ketamine/esketamine concentrations."
 
-MW_BASE = 237.73
-MW_HCL = 274.2
-DEVICE_MG = 28.0
+DEVICE_MG = 28.0  # esketamine base per nasal device, reference §1.1 (clinical rule esketamine.device_mg)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +64,7 @@ def _times(text: str | None) -> list[float]:
 def build_request(args: argparse.Namespace) -> dict[str, Any]:
     """Validate CLI arguments -> model, drug, subject, dose events, times (raises UsageError)."""
     from kairos.pharmacology.models import all_models, get_model
+    from kairos.pharmacology.molar_mass import MW_KETAMINE_BASE, MW_KETAMINE_HCL
     from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
 
     names = [m.name for m in all_models()]
@@ -92,7 +91,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         )
     if not (math.isfinite(args.dose) and args.dose > 0):
         raise UsageError(f"--dose: must be a positive number of mg (got {args.dose:g})")
-    dose = args.dose * (MW_BASE / MW_HCL if args.salt == "hcl" else 1.0)
+    dose = args.dose * (MW_KETAMINE_BASE / MW_KETAMINE_HCL if args.salt == "hcl" else 1.0)
     if dose > 1000.0:
         raise UsageError(f"--dose: at most 1000 mg free base (got {dose:g})")
     if not (math.isfinite(args.weight) and 30.0 <= args.weight <= 250.0):

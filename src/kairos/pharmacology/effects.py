@@ -24,13 +24,14 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kairos.pharmacology.molar_mass import MW_KETAMINE_BASE
 from kairos.pharmacology.types import InputError
 
 Status = Literal["published", "calibrated", "placeholder"]
 FloatArray = NDArray[np.float64]
 
-#: S-ketamine free base molar mass, g/mol (reference, unit reminder): 1 nmol/mL = 237.73 ng/mL.
-KETAMINE_MW = 237.73
+#: S-ketamine free base molar mass, g/mol (:mod:`kairos.pharmacology.molar_mass`): 1 nmol/mL = 237.73 ng/mL.
+KETAMINE_MW = MW_KETAMINE_BASE
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kairos.pharmacology.effects import KETAMINE_MW, Parameter
+from kairos.pharmacology.molar_mass import MW_NORKETAMINE
 from kairos.pharmacology.types import InputError
 
 FloatArray = NDArray[np.float64]
 
-NORKETAMINE_MW = 223.7  # g/mol, C12H14ClNO (reference unit reminder, computed)
+NORKETAMINE_MW = MW_NORKETAMINE  # g/mol (kairos.pharmacology.molar_mass)
 
 DISCLAIMER = (
     "Explanatory estimate from rat in-vitro affinities and assumed brain exposure; ketamine is a trapping "

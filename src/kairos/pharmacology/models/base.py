@@ -13,13 +13,6 @@ from kairos.pharmacology.types import Drug, Route, Subject
 
 Status = Literal["published", "placeholder", "calibrated", "derived"]
 
-# Molecular weights (g/mol). Reference pharmacology.md, "Unit reminder" (header of the file).
-MW_KETAMINE_BASE = 237.73
-MW_NORKETAMINE = 223.7  # C12H14ClNO, computed (reference header)
-MW_KETAMINE_HCL = 274.2  # esketamine HCl; 28 mg base = 32.3 mg HCl per Spravato device
-# C12H14ClNO2 = 12*12.011 + 14*1.008 + 35.453 + 14.007 + 2*15.999, computed here (not in the reference)
-MW_HYDROXYNORKETAMINE = 239.70
-
 
 @dataclass(frozen=True, slots=True)
 class Parameter:

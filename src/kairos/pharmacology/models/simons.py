@@ -16,15 +16,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kairos.pharmacology.models.base import (
-    MW_HYDROXYNORKETAMINE,
-    MW_KETAMINE_BASE,
-    MW_NORKETAMINE,
-    IIVBlock,
-    PKModel,
-    StudiedRange,
-)
+from kairos.pharmacology.models.base import IIVBlock, PKModel, StudiedRange
 from kairos.pharmacology.models.base import P as _P
+from kairos.pharmacology.molar_mass import MW_HYDROXYNORKETAMINE, MW_KETAMINE_BASE, MW_NORKETAMINE
 from kairos.pharmacology.pk.linear import InputChannel, LinearSystem
 from kairos.pharmacology.types import Drug, Route, Subject
 
