@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from kairos.access import policies
 from kairos.access.policies import Act
@@ -51,10 +51,10 @@ class CourseDetailOut(CourseOut):
 
 
 class CourseFilters(Schema):
-    patient: int | None = None
+    patient: int | None = Field(None, ge=1, le=2**63 - 1)
     status: CourseStatus | None = None
     limit: int = 100
-    offset: int = 0
+    offset: int = Field(0, le=1_000_000)
 
 
 @router.get("", response=list[CourseOut], summary="Courses in your clinics")

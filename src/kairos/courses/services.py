@@ -47,6 +47,18 @@ from kairos.patients.models import Patient
 SLOT_STEP_MIN = 15
 THERAPY_SESSION_MIN = 60
 MAX_PLAN_MOVES = 100
+# How far ahead anything may be booked, moved or closed (clinic operations, not a clinical threshold): a start
+# within a year plus the longest course, with room to spare. Also keeps date arithmetic inside date.max.
+BOOKING_HORIZON_DAYS = 2 * 366
+
+
+def _within_horizon(field: str, day: dt.date, today: dt.date, *, past_days: int = 0) -> None:
+    """Refuse a day before ``today - past_days`` or after ``today + BOOKING_HORIZON_DAYS`` naming ``field``."""
+    lo, hi = today - dt.timedelta(days=past_days), today + dt.timedelta(days=BOOKING_HORIZON_DAYS)
+    if not lo <= day <= hi:
+        raise ValidationError(
+            {field: f"{field}: {day.isoformat()} must be between {lo.isoformat()} and {hi.isoformat()}"}
+        )
 
 
 # --- calendar ---------------------------------------------------------------------------------------------
@@ -125,6 +137,7 @@ def apply_moves(
             raise ValidationError(
                 {f"session_{number}": f"session {number} is not in the plan (1..{len(sessions)})"}
             )
+        _within_horizon(f"session_{number}", day, timezone.localdate(), past_days=1)
         result = domain.apply_move(result, number, day)
     before = set(domain.check_plan(protocol_id, sessions, cal))
     errors = [e for e in domain.check_plan(protocol_id, result, cal) if e not in before]
@@ -546,6 +559,7 @@ def move_appointment(
     clinic = appt.clinic
     if new_date < timezone.localdate(timezone=clinic.tz):
         raise ValidationError({"date": "date cannot be in the past"})
+    _within_horizon("date", new_date, timezone.localdate(timezone=clinic.tz))
     cal_core = clinical_calendar(clinic, around=new_date)
     if not cal_core.is_open(new_date):
         raise ValidationError({"date": f"{new_date.isoformat()} is not an open clinic day"})
@@ -753,6 +767,7 @@ def set_chair_active(actor: Any, chair: Chair, active: bool) -> Chair:
 @transaction.atomic
 def add_closure(actor: Any, clinic: Clinic, day: dt.date, reason: str = "") -> Closure:
     policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
+    _within_horizon("date", day, timezone.localdate(timezone=clinic.tz))
     if Closure.objects.filter(clinic=clinic, date=day).exists():
         raise ValidationError({"date": f"{day.isoformat()} is already a closure"})
     closure = Closure.objects.create(clinic=clinic, date=day, reason=(reason or "")[:200])

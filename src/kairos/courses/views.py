@@ -234,6 +234,9 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 # --- board ------------------------------------------------------------------------------------------------
 
 
+BOARD_RANGE_DAYS = 3660  # ten years either way: history and planning, and date arithmetic stays in range
+
+
 def _board_context(request: HttpRequest) -> dict[str, Any]:
     clinics = selectors.board_clinics(request.user)
     raw = request.GET.get("clinic")
@@ -250,6 +253,8 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
             day = dt.date.fromisoformat(request.GET["day"])
         except ValueError:
             raise ValidationError({"day": "day must be a date YYYY-MM-DD"}) from None
+        if abs((day - today).days) > BOARD_RANGE_DAYS:
+            raise ValidationError({"day": f"day must be within {BOARD_RANGE_DAYS} days of today"})
     rows = selectors.board(request.user, clinic, day)
     return {
         "clinics": clinics,
