@@ -47,6 +47,11 @@ def test_json_output(capsys):
         (["plan", "iv-racemic", "--start", "2026-03-02", "--weight", "abc"], r"\[30, 300\] kg"),
         (["plan", "iv-racemic", "--start", "2026-03-02", "--weight", "900"], r"\[30, 300\] kg"),
         (["plan", "iv-racemic", "--start", "2026-03-02", "--weight", "inf"], r"\[30, 300\] kg"),
+        # a start so late that the plan would run past the last representable date (was an OverflowError)
+        (
+            ["plan", "esketamine-trd", "--start", "9999-12-31"],
+            r"start: 9999-12-31 is too late; .* 9999-12-31",
+        ),
     ],
 )
 def test_bad_input_exit_2(argv, msg, capsys):

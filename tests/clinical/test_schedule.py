@@ -55,6 +55,13 @@ def test_iv_without_weight_and_bad_weight():
         generate_schedule("iv-racemic", dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
 
 
+@pytest.mark.parametrize("protocol", ["iv-racemic", "esketamine-trd", "sublingual-kap"])
+def test_start_too_late_for_the_calendar_is_a_schedule_error(protocol):
+    # the plan would pass date.max: a ScheduleError naming start, not an OverflowError
+    with pytest.raises(ScheduleError, match=r"start: 9999-12-2\d is too late"):
+        generate_schedule(protocol, dt.date(9999, 12, 25), weight_kg=70)
+
+
 def test_kap_preparation_and_integration():
     plan = generate_schedule("im-racemic", MON, weight_kg=80)
     assert len(plan.preparation) == 3

@@ -274,6 +274,23 @@ def generate_schedule(
     """A dated plan for ``protocol_id`` starting on ``start`` (first session on the first open day)."""
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise ScheduleError(f"start: expected a date, got {start!r}")
+    try:
+        return _generate_schedule(protocol_id, start, calendar, weight_kg, level, rules, dosing_rules)
+    except OverflowError:
+        raise ScheduleError(
+            f"start: {start.isoformat()} is too late; the plan must end by {dt.date.max.isoformat()}"
+        ) from None
+
+
+def _generate_schedule(
+    protocol_id: str,
+    start: dt.date,
+    calendar: ClinicCalendar | None,
+    weight_kg: float | None,
+    level: int,
+    rules: RuleSet,
+    dosing_rules: RuleSet,
+) -> Plan:
     cal = calendar if calendar is not None else ClinicCalendar.from_rules(rules)
     p = get_protocol(protocol_id, dosing_rules=dosing_rules, schedule_rules=rules)
     try:
