@@ -72,7 +72,7 @@ def read_patient(user: Any, patient_id: Any, *, purpose: str = "chart") -> Patie
 def search_patients(user: Any, query: str = "", *, limit: int = 50) -> list[Patient]:
     """Registry search (name or MRN). Listing names is a PHI read: audited once per clinic shown."""
     qs = visible_patients(user)
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a text parameter (a 500)
     if query:
         qs = qs.filter(
             Q(mrn__iexact=query) | Q(family_name__icontains=query) | Q(given_name__icontains=query)

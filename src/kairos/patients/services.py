@@ -20,6 +20,11 @@ EDITABLE = ("mrn", "given_name", "family_name", "date_of_birth", "sex", "email",
 
 
 def _validate(patient: Patient) -> None:
+    for field in EDITABLE:
+        value = getattr(patient, field)
+        if isinstance(value, str) and "\x00" in value:
+            # Forms refuse NUL already; the API does not, and PostgreSQL rejects it in text (a 500).
+            raise ValidationError({field: f"{field} must not contain NUL (\\x00) characters"})
     today = timezone.localdate()
     if patient.date_of_birth and patient.date_of_birth > today:
         raise ValidationError({"date_of_birth": "date_of_birth cannot be in the future"})
