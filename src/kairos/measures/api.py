@@ -17,7 +17,7 @@ from kairos.patients.selectors import get_patient
 fhir_router = Router(tags=["measures"])
 scores_router = Router(tags=["measures"])
 
-_SUBJECT = re.compile(r"^Patient/(\d+)$")
+_SUBJECT = re.compile(r"Patient/([0-9]{1,18})", re.ASCII)  # used with fullmatch: no "\n", no non-ASCII digits
 
 
 class FlagOut(Schema):
@@ -94,7 +94,7 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
         )
     subject = resource.get("subject")
     ref = subject.get("reference") if isinstance(subject, dict) else None
-    m = _SUBJECT.match(str(ref or ""))
+    m = _SUBJECT.fullmatch(str(ref or ""))
     if m is None:
         raise _invalid(
             "subject", f"subject.reference must be 'Patient/<id>' of a patient of your clinic (got {ref!r})"

@@ -462,6 +462,7 @@ def enter_clinician_response(
             }
         )
     when = administered_at or timezone.now()
+    _check_not_before_birth(when, patient, "administered_at")
     if when > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"administered_at": "administered_at cannot be in the future"})
     return _record(
@@ -478,6 +479,18 @@ def enter_clinician_response(
 # --- FHIR import ------------------------------------------------------------------------------------
 
 
+def _check_not_before_birth(when: dt.datetime, patient: Any, field: str) -> None:
+    """Refuse a time before the patient's date of birth, compared on the local calendar date so that no
+    time-zone arithmetic runs first (year 1 with a +14:00 offset overflows when converted to UTC)."""
+    dob = patient.date_of_birth
+    if dob is not None and when.date() < dob:
+        raise ValidationError(
+            {
+                field: f"{field} {when.date().isoformat()} is before the patient's date of birth ({dob.isoformat()})"
+            }
+        )
+
+
 @transaction.atomic
 def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Recorded:
     from kairos.clinical.fhir_import import FhirImportError, import_questionnaire_response
@@ -489,7 +502,10 @@ def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Record
     except (FhirImportError, AnswerError, LicenceError) as exc:
         raise ValidationError({"resource": str(exc)}) from None
     when = None
-    if authored := resource.get("authored"):
+    authored = resource.get("authored")
+    if authored is not None and not isinstance(authored, str):
+        raise ValidationError({"authored": f"authored {authored!r} is not an ISO 8601 date-time"})
+    if authored:
         try:
             when = dt.datetime.fromisoformat(str(authored).replace("Z", "+00:00"))
         except ValueError:
@@ -500,6 +516,7 @@ def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Record
             raise ValidationError(
                 {"authored": "authored must include a time zone (e.g. 2024-01-02T10:00:00Z)"}
             )
+        _check_not_before_birth(when, patient, "authored")
         if when > timezone.now() + dt.timedelta(minutes=5):
             raise ValidationError({"authored": "authored cannot be in the future"})
     return _record(
