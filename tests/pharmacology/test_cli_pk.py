@@ -138,6 +138,8 @@ def test_covariate_warnings(capsys: pytest.CaptureFixture[str]) -> None:
         (["--model", "domino-1984", "--route", "iv", "--dose", "35", "--times=-1,5"], "non-negative"),
         (["--model", "nope", "--route", "iv", "--dose", "35"], "--model"),
         (["--model", "domino-1984", "--route", "iv", "--dose", "0"], "--dose"),
+        (["--model", "domino-1984", "--route", "iv", "--dose", "35", "--times", "a,b"], "--times"),
+        (["--model", "domino-1984", "--route", "iv", "--dose", "nan"], "--dose"),
     ],
 )
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], args: list[str], fragment: str) -> None:
@@ -178,3 +180,20 @@ def test_real_console_script() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["parent_ng_per_ml"][1] == pytest.approx(240, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("pk.txt", "--plot: Format 'txt' is not supported"),  # was a matplotlib ValueError traceback
+        ("missing-dir/pk.png", "--plot: cannot write"),
+    ],
+)
+def test_bad_plot_path_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, fragment: str
+) -> None:
+    rc = main(
+        ["pk", "--model", "domino-1984", "--route", "iv", "--dose", "35", "--plot", str(tmp_path / name)]
+    )
+    assert rc == 2
+    assert fragment in capsys.readouterr().err

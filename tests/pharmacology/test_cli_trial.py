@@ -59,6 +59,12 @@ def test_protocols_without_a_pk_model_are_refused_by_name(capsys, protocol):
         (["--protocol", "nope", "--n", "5"], "protocol"),
         (["--protocol", "iv-racemic", "--n", "0"], "n:"),
         (["--protocol", "iv-racemic", "--n", "5", "--plot", "x.pdf"], "plot"),
+        # n = 1 printed NaN confidence intervals in the JSON
+        (["--protocol", "iv-racemic", "--n", "1", "--json"], "n: must be between 2 and 10000000"),
+        # an empty --compare silently ran one arm
+        (["--protocol", "iv-racemic", "--n", "5", "--compare", ""], "compare: must be one of"),
+        # an unwritable plot path was a FileNotFoundError traceback after the whole simulation
+        (["--protocol", "iv-racemic", "--n", "5", "--plot", "/nonexistent-dir/x.png"], "plot:"),
     ],
 )
 def test_bad_input_exits_2(capsys, argv, field):

@@ -220,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
             _plot(args.plot, out)
         except OSError as exc:
             raise UsageError(f"--plot: cannot write {args.plot!r} ({exc.strerror})") from None
+        except ValueError as exc:  # matplotlib: an unsupported file extension
+            raise UsageError(f"--plot: {exc}") from None
     if args.json:
         print(json.dumps(out, allow_nan=False, indent=1))
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--protocol", required=True, help=f"protocol id ({', '.join(PROTOCOLS)})")
     parser.add_argument("--compare", default=None, help="second protocol id (paired comparison)")
-    parser.add_argument("--n", type=int, required=True, help="virtual patients (1-10000000)")
+    parser.add_argument("--n", type=int, required=True, help="virtual patients (2-10000000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -29,12 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--progress", action="store_true", help="progress bar on stderr even without a TTY")
 
 
-def _regimen(protocol: str, weight: float) -> Any:
+def _regimen(protocol: str, weight: float, field: str = "protocol") -> Any:
     from kairos.cli.adapters import PROTOCOLS, plan_dose_events
     from kairos.pharmacology.trials import Regimen
 
     if protocol not in PROTOCOLS:
-        raise UsageError(f"protocol: must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
+        raise UsageError(f"{field}: must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
     events = plan_dose_events(protocol, weight_kg=weight)
     return Regimen(name=protocol, events=events, arm=_ARM.get(protocol, "open_label"), weight_kg=weight)  # type: ignore[arg-type]
 
@@ -43,14 +44,18 @@ def run(args: argparse.Namespace) -> int:
     from kairos.pharmacology.trials import Comparison, run_trial
     from kairos.pharmacology.types import InputError
 
-    if not 1 <= args.n <= 10_000_000:
-        raise UsageError(f"n: must be between 1 and 10000000 (got {args.n})")
+    if not 2 <= args.n <= 10_000_000:  # a confidence interval needs two patients (n = 1 gave NaN)
+        raise UsageError(f"n: must be between 2 and 10000000 (got {args.n})")
     if not 0 <= args.seed < 2**63:
         raise UsageError(f"seed: must be between 0 and 2**63-1 (got {args.seed})")
     if not 30 <= args.weight <= 250:
         raise UsageError(f"weight: must be between 30 and 250 kg (got {args.weight})")
     if args.plot is not None and not str(args.plot).lower().endswith(".png"):
         raise UsageError(f"plot: must be a .png file name (got {args.plot!r})")
+    if args.plot is not None:
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            raise UsageError(f"plot: {args.plot!r} must be in an existing writable folder")
     show = args.progress or sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -60,14 +65,14 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         a = _regimen(args.protocol, args.weight)
-        b = _regimen(args.compare, args.weight) if args.compare else None
+        b = _regimen(args.compare, args.weight, "compare") if args.compare is not None else None
         ra = run_trial(a, args.n, args.seed, progress=progress)
         rb = run_trial(b, args.n, args.seed, progress=progress) if b is not None else None
     except InputError as exc:
         raise UsageError(str(exc)) from exc
     out: dict[str, object] = Comparison(ra, rb).to_dict() if rb is not None else ra.summary()
     if args.json:
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         for res in (ra, rb):
             if res is None:
@@ -95,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
             )
         print("Population bands only; hypothesis-generating, not individual predictions.")
     if args.plot:
-        _plot(args.plot, ra, rb)
+        try:
+            _plot(args.plot, ra, rb)
+        except OSError as exc:
+            raise UsageError(f"plot: cannot write {args.plot!r} ({exc.strerror})") from None
     return 0
 
 
