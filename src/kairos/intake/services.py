@@ -375,6 +375,10 @@ def enrol_rems(actor: Any, patient: Patient, *, enrolled_on: dt.date, confirmati
         raise ValidationError({"confirmation_id": "confirmation_id: 1–64 characters"})
     if enrolled_on > timezone.localdate(timezone=patient.clinic.tz):
         raise ValidationError({"enrolled_on": "enrolled_on cannot be in the future"})
+    if patient.date_of_birth and enrolled_on < patient.date_of_birth:
+        raise ValidationError(
+            {"enrolled_on": f"enrolled_on cannot be before the date of birth ({patient.date_of_birth})"}
+        )
     row = RemsEnrolment.objects.create(
         patient=patient, enrolled_on=enrolled_on, confirmation_id=cid, recorded_by=actor
     )
