@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from kairos.access import policies
 from kairos.access.policies import Act
@@ -21,11 +21,11 @@ router = Router(tags=["sessions"])
 
 
 class SessionFilter(Schema):
-    patient: int | None = None
+    patient: int | None = Field(None, ge=1, le=2**63 - 1)
     drug: Drug | None = None
     status: SessionStatus | None = None
     date: dt.date | None = None
-    limit: int = 100
+    limit: int = Field(100, ge=1, le=500)
 
 
 class SessionOut(Schema):

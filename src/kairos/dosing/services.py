@@ -59,6 +59,9 @@ from kairos.dosing.models import (
 
 MIN_REASON = 15  # characters in an override / amendment reason (a policy, not a clinical number)
 FUTURE_SLACK = dt.timedelta(minutes=5)  # device clocks drift; a reading may not be later than now + this
+# How far back a "last food/liquid" time may lie: a plausibility bound on data entry (year-1 typos), not the
+# fasting rule itself (that lives in kairos.clinical); older times are left blank as unknown.
+INTAKE_LOOKBACK = dt.timedelta(days=7)
 
 
 def _err(field: str, message: str) -> ValidationError:
@@ -242,9 +245,9 @@ def _vitals_fields(values: Mapping[str, Any]) -> dict[str, int | None]:
             f = float(v)
         except (TypeError, ValueError):
             raise _err(name, f"expected a number, got {v!r}") from None
-        out[name] = round(f) if f == f else None  # NaN -> refused below by validate_vitals
-        if f != f:
-            raise _err(name, "expected a number, got NaN")
+        if not math.isfinite(f):
+            raise _err(name, f"expected a finite number, got {v!r}")
+        out[name] = round(f)
     return out
 
 
@@ -300,6 +303,12 @@ def check_in(
     for name, value in (("last_food_at", last_food_at), ("last_liquid_at", last_liquid_at)):
         if value is not None:
             _aware(value, name)
+            if value < now - INTAKE_LOOKBACK:
+                raise _err(
+                    name,
+                    f"{_local(session, value)} is more than {INTAKE_LOOKBACK.days} days before check-in; "
+                    "leave it blank if unknown",
+                )
     vals = _vitals_fields(vitals)
     _validate_vitals(now, vals)
     weight = None
@@ -1215,8 +1224,8 @@ def submit_rems_form(
 ) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
     session = _fresh(session)
-    form = RemsForm.objects.select_for_update().get(session=session)
-    if form.signed_at is None:
+    form = RemsForm.objects.select_for_update().filter(session=session).first()
+    if form is None or form.signed_at is None:
         raise _err("form", "sign the completed form before recording its submission")
     if form.submitted_at is not None:
         raise _err("form", "submission already recorded")

@@ -31,6 +31,9 @@ from kairos.dosing.models import (
     Severity,
 )
 
+MAX_ID = 2**63 - 1  # largest primary key the databases store; larger ids are refused, not looked up
+LIST_RANGE_DAYS = 3660  # the day list looks ten years either way; keeps date arithmetic inside date.min/max
+
 
 def _when(request: HttpRequest, session: DosingSession, name: str) -> dt.datetime | None:
     """A ``datetime-local`` field read in the clinic's time zone (blank = now)."""
@@ -70,10 +73,15 @@ def session_list(request: HttpRequest) -> HttpResponse:
     if not policies.any_clinic(request.user, Act.SESSION_VIEW):
         raise PermissionDenied("your role may not see dosing sessions")
     day_raw = request.GET.get("date", "")
+    today = timezone.localdate()
     try:
-        day = dt.date.fromisoformat(day_raw) if day_raw else timezone.localdate()
+        day = dt.date.fromisoformat(day_raw) if day_raw else today
     except ValueError:
-        day = timezone.localdate()
+        return HttpResponse("date: expected a date like 2025-01-31", status=400, content_type="text/plain")
+    if abs((day - today).days) > LIST_RANGE_DAYS:
+        return HttpResponse(
+            f"date: must be within {LIST_RANGE_DAYS} days of today", status=400, content_type="text/plain"
+        )
     qs = selectors.visible_sessions(request.user).filter(
         scheduled_for__gte=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
         scheduled_for__lt=dt.datetime.combine(day + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC),
@@ -140,8 +148,16 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 def _do_check_in(request: HttpRequest, s: DosingSession) -> Any:
     from django.contrib.auth import get_user_model
 
-    pid = request.POST.get("prescriber_on_site") or None
-    prescriber = get_user_model().objects.filter(pk=pid).first() if pid else None
+    pid = (request.POST.get("prescriber_on_site") or "").strip()
+    prescriber = None
+    if pid:
+        prescriber = (
+            get_user_model().objects.filter(pk=int(pid)).first()
+            if pid.isdigit() and int(pid) <= MAX_ID
+            else None
+        )
+        if prescriber is None:
+            raise ValidationError({"prescriber_on_site": "prescriber_on_site: not a user of this clinic"})
     return services.check_in(
         request.user,
         s,
@@ -172,12 +188,16 @@ def _do_order(request: HttpRequest, s: DosingSession) -> Any:
         except ValueError:
             raise ValidationError({name: f"{name}: expected a number"}) from None
 
-    level = num("level")
+    raw_level = request.POST.get("level", "").strip()
+    try:
+        level = int(raw_level) if raw_level else 0
+    except ValueError:
+        raise ValidationError({"level": "level: expected a whole number (titration level)"}) from None
     return services.order_dose(
         request.user,
         s,
         requested_mg=num("requested_mg"),
-        level=int(level or 0),
+        level=level,
         dose_mg=num("dose_mg"),
         override_reason=request.POST.get("override_reason", ""),
     )
