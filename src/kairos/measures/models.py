@@ -301,7 +301,7 @@ class Score(_Immutable):
     instrument_id = models.CharField(max_length=40)
     total = models.IntegerField(null=True, blank=True)
     raw_total = models.IntegerField()
-    severity = models.CharField(max_length=40, blank=True)
+    severity = models.CharField(max_length=120, blank=True)  # instrument band labels (MOAA/S: 59 characters)
     flags = models.JSONField(default=list)
     scorer_version = models.CharField(max_length=20)
     recall = models.JSONField(default=dict)
