@@ -2,17 +2,16 @@
 
 Transactional tests (live server, concurrency) end with a flush that empties every table, which the
 append-only triggers rightly refuse. The root conftest lifts the guard just for that flush and
-restores it before every database test. Never used outside tests.
+restores it before every database test. The trigger SQL is the migration's own (one definition).
+Never used outside tests.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-SQLITE_TRIGGERS = {
-    "audit_event_no_update": "UPDATE",
-    "audit_event_no_delete": "DELETE",
-}
+_TRIGGERS = importlib.import_module("kairos.audit.migrations.0002_append_only_triggers")
 
 
 def enable_guard(connection: Any) -> None:
@@ -20,11 +19,8 @@ def enable_guard(connection: Any) -> None:
         if connection.vendor == "postgresql":
             cur.execute("SET session_replication_role = origin")
         else:
-            for name, event in SQLITE_TRIGGERS.items():
-                cur.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON audit_auditevent "
-                    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
-                )
+            for sql in _TRIGGERS.SQLITE_UP:
+                cur.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
 
 
 def lift_guard(connection: Any) -> None:
@@ -32,5 +28,5 @@ def lift_guard(connection: Any) -> None:
         if connection.vendor == "postgresql":
             cur.execute("SET session_replication_role = replica")
         else:
-            for name in SQLITE_TRIGGERS:
-                cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+            for sql in _TRIGGERS.SQLITE_DOWN:
+                cur.execute(sql)

@@ -10,31 +10,20 @@ from django.db import DatabaseError, connection, transaction
 from kairos.audit.chain import canonical_json, compute_hash, utc_iso
 from kairos.audit.models import Action, AuditEvent, ChainHead
 from kairos.audit.services import record, verify_all, verify_chain
+from kairos.audit.testing import enable_guard, lift_guard
 from kairos.cli.main import main as cli
 
 pytestmark = pytest.mark.django_db
 
 
 def _bypass_triggers(sql: str, params: list | None = None) -> None:
-    """Tamper as an attacker with database access would: disable the guard, change rows, restore it."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # superuser-only switch that skips ordinary triggers (the test database user is one)
-            cur.execute("SET session_replication_role = replica")
+    """Tamper as an attacker with database access would: lift the guard, change rows, restore it."""
+    lift_guard(connection)
+    try:
+        with connection.cursor() as cur:
             cur.execute(sql, params or [])
-            cur.execute("SET session_replication_role = origin")
-        else:
-            cur.execute("DROP TRIGGER audit_event_no_update")
-            cur.execute("DROP TRIGGER audit_event_no_delete")
-            cur.execute(sql, params or [])
-            cur.execute(
-                "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
-                "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
-            )
-            cur.execute(
-                "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent "
-                "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
-            )
+    finally:
+        enable_guard(connection)
 
 
 def _five_events(org, patient):
