@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kairos.config.settings")
 
+import bench_history  # noqa: E402  (benchmarks/ is on sys.path above)
+
 BENCH_PASSWORD = "bench-password-1"  # noqa: S105 - benchmark database only
 
 
@@ -76,25 +78,17 @@ def load(patients: int = 2000, history_days: int = 730, seed: int = 7) -> dict[s
                 ],
                 batch_size=2000,
             )
-        extra = 0
-        try:  # later capabilities add their own history (courses, sessions, scores) for the chart patient
-            import bench_history
+        # courses, sessions with flowsheets and weekly scores for the chart patient
+        bench_history.load(chart, users, history_days, rng)
+    from kairos.dosing.models import Reading
 
-            extra = bench_history.load(chart, users, history_days, rng)
-        except ImportError:
-            pass
-    del extra
-    history = chart.weights.count()
-    for relation in ("courses", "dosing_sessions", "questionnaire_responses"):
-        manager = getattr(chart, relation, None)
-        if manager is not None:
-            history += manager.count()
-    try:
-        from kairos.dosing.models import Reading
-
-        history += Reading.objects.filter(session__patient=chart).count()
-    except ImportError:
-        pass
+    history = (
+        chart.weights.count()
+        + chart.courses.count()
+        + chart.dosing_sessions.count()
+        + chart.questionnaire_responses.count()
+        + Reading.objects.filter(session__patient=chart).count()
+    )
     return {"patients": patients, "chart_patient": chart.pk, "history_rows": history}
 
 
