@@ -49,6 +49,22 @@ def test_sign_in_with_two_factor(org, page):
     assert page.locator("h1").inner_text() == "Patients"
 
 
+def _chart_loaded(page: object) -> None:
+    """Wait until the chart's htmx measurements section has arrived, so no request of this page is
+    still in flight when the test moves on (the next step must not race it)."""
+    page.locator("#measures-section [data-testid=scores]").wait_for()  # type: ignore[attr-defined]
+
+
+def _reads_by(username: str, patient_id: int) -> list[tuple[str, str, int | None]]:
+    from kairos.audit.models import Action, AuditEvent
+
+    return [
+        (e.actor_username, e.summary, e.seq)
+        for e in AuditEvent.objects.filter(action=Action.READ, patient_id=patient_id).order_by("id")
+        if e.actor_username == username
+    ]
+
+
 def test_chart_and_the_auditor_sees_their_own_action(org, patient, logged_in_page, screenshot):
     from kairos.patients.services import record_weight
 
@@ -58,15 +74,22 @@ def test_chart_and_the_auditor_sees_their_own_action(org, patient, logged_in_pag
     prescriber.get_by_role("link", name="Ient, Pat").click()
     assert prescriber.get_by_test_id("patient-name").inner_text() == "Pat Ient"
     assert prescriber.get_by_role("cell", name="71.4").is_visible()
+    _chart_loaded(prescriber)
     screenshot(prescriber, "foundation-chart")
 
     auditor = logged_in_page(org.auditor)
     auditor.goto(f"/patients/{patient.pk}/")
     assert auditor.get_by_test_id("patient-name").inner_text() == "Pat Ient"
+    _chart_loaded(auditor)
+    # The trail itself holds the auditor's chart read (the fragment adds its own "measurements viewed").
+    summaries = [summary for _, summary, _ in _reads_by("auditor", patient.pk)]
+    assert summaries == ["chart opened", "measurements viewed (0)"], _reads_by("auditor", patient.pk)
+
     auditor.goto("/audit/?actor=auditor&action=read")
     rows = auditor.get_by_test_id("audit-table").locator("tbody tr")
-    opened = [t for t in rows.all_inner_texts() if "chart opened" in t]
-    assert len(opened) == 1, rows.all_inner_texts()
+    texts = rows.all_inner_texts()
+    opened = [t for t in texts if "chart opened" in t]
+    assert len(opened) == 1, texts
     assert "auditor" in opened[0] and str(patient.pk) in opened[0]
     auditor.goto("/audit/")
     screenshot(auditor, "foundation-audit")
