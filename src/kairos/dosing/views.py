@@ -55,11 +55,23 @@ def _vitals(request: HttpRequest) -> dict[str, str]:
     return {k: request.POST.get(k, "") for k in ("sbp", "dbp", "heart_rate", "spo2", "resp_rate")}
 
 
+MAX_VERSION = 2**31 - 1  # the record's version counter (a PositiveIntegerField)
+
+
 def _version(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST["version"])
-    except (KeyError, ValueError):
+    """The record version the form was rendered from (optimistic locking); blank = not checked."""
+    raw = (request.POST.get("version") or "").strip()
+    if not raw:
         return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_VERSION:
+        raise ValidationError(
+            {"version": f"version: expected a whole number from 0 to {MAX_VERSION}; reload the page"}
+        )
+    return value
 
 
 def _errors(exc: ValidationError) -> list[str]:

@@ -62,8 +62,6 @@ def test_check_in_bad(org, fresh, t0, client_for, field, raw):
         "weight_kg": "80",
         "pregnancy_status": "negative_test",
     }
-    if field == "version":
-        pytest.skip("a stale/absent version is optional; covered by the concurrency tests")
     _post(client_for(org.nurse), f"/sessions/{fresh.pk}/check_in/", {**good, field: raw})
 
 
