@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from kairos.clinical.config import Override
 from kairos.clinical.dosing import (
+    MAX_TITRATION_LEVEL,
     DoseError,
     base_to_hcl_mg,
     basis_weight,
     check_device_spacing,
     check_iv_concentration,
+    check_level,
     compute_dose,
     device_plan,
     hcl_to_base_mg,
@@ -72,6 +74,8 @@ def test_absolute_cap():
         ({"weight_kg": float("nan")}, "weight_kg"),
         ({"weight_kg": 70, "level": -1}, "level"),
         ({"weight_kg": 70, "level": True}, "level"),
+        ({"weight_kg": 70, "level": 51}, "level"),
+        ({"weight_kg": 70, "level": 2.0}, "level"),
         ({"weight_kg": 70, "requested_mg": float("inf")}, "requested_mg"),
         ({"weight_kg": 70, "previous_doses_mg": [0]}, r"previous_doses_mg\[0\]"),
     ],
@@ -79,6 +83,17 @@ def test_absolute_cap():
 def test_bad_input_names_field(kw, field):
     with pytest.raises(DoseError, match=f"^{field}"):
         compute_dose("iv-racemic", **kw)
+
+
+@pytest.mark.parametrize("level", [0, 1, MAX_TITRATION_LEVEL])
+def test_check_level_accepts_its_whole_range(level):
+    assert check_level(level) == level
+
+
+@pytest.mark.parametrize("level", [-1, MAX_TITRATION_LEVEL + 1, True, 1.0, "1", None])
+def test_check_level_refuses_and_names_the_range(level):
+    with pytest.raises(DoseError, match=rf"^level: .* \[0, {MAX_TITRATION_LEVEL}\]"):
+        check_level(level)
 
 
 def test_weight_must_be_measured_at_session():

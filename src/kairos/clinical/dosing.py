@@ -305,6 +305,20 @@ def _esketamine_dose(
 # --- main entry -------------------------------------------------------------------------------------------
 
 
+MAX_TITRATION_LEVEL = 50
+"""Largest titration step index accepted as input: a bound on bad input, not a clinical number (the
+protocol's ceiling mg/kg caps the dose long before it)."""
+
+
+def check_level(level: object) -> int:
+    """``level`` as a titration step index in [0, MAX_TITRATION_LEVEL]; raises :class:`DoseError`."""
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_TITRATION_LEVEL:
+        raise DoseError(
+            f"level: {level!r} is outside the allowed range [0, {MAX_TITRATION_LEVEL}] (titration level)"
+        )
+    return level
+
+
 def compute_dose(
     protocol_id: str,
     *,
@@ -334,8 +348,7 @@ def compute_dose(
     if p.dose.basis == "mg_per_kg":
         if weight_kg is None:
             raise DoseError(f"weight_kg: required for {p.id} (mg/kg dosing)")
-        if isinstance(level, bool) or not isinstance(level, int) or level < 0 or level > 50:
-            raise DoseError(f"level: {level!r} is outside the allowed range [0, 50] (titration level)")
+        check_level(level)
         bw = basis_weight(
             weight_kg,
             height_cm=height_cm,

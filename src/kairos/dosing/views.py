@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
 from kairos.dosing import adapters, charts, domain, selectors, services
@@ -202,9 +203,13 @@ def _do_order(request: HttpRequest, s: DosingSession) -> Any:
 
     raw_level = request.POST.get("level", "").strip()
     try:
-        level = int(raw_level) if raw_level else 0
-    except ValueError:
-        raise ValidationError({"level": "level: expected a whole number (titration level)"}) from None
+        level = dosing_rules.check_level(int(raw_level) if raw_level else 0)
+    except (ValueError, dosing_rules.DoseError):
+        raise ValidationError(
+            {
+                "level": f"level: expected a whole number from 0 to {dosing_rules.MAX_TITRATION_LEVEL} (titration level)"
+            }
+        ) from None
     return services.order_dose(
         request.user,
         s,
