@@ -461,6 +461,12 @@ def enter_clinician_response(
                 f"licence {inst.licence_key!r} in measurement settings before it can be entered"
             }
         )
+    if not any(v not in (None, "") for v in answers.values()):
+        raise ValidationError(
+            {
+                "answers": f"answers: no item of {inst.name} is answered; answer at least one item (nothing was saved)"
+            }
+        )
     when = administered_at or timezone.now()
     _check_not_before_birth(when, patient, "administered_at")
     if when > timezone.now() + dt.timedelta(minutes=5):

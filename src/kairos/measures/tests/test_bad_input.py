@@ -32,6 +32,15 @@ def test_clinician_entry_on_a_valid_time_still_saves(org, patient, client_for):
     assert QuestionnaireResponse.objects.filter(patient=patient, instrument_id="moaas").count() == 1
 
 
+@pytest.mark.parametrize("instrument", ["moaas", "hamd17", "cssrs_screener"])
+def test_clinician_entry_with_no_item_answered_is_refused(org, patient, client_for, instrument):
+    url = reverse("measures:enter", args=[patient.pk, instrument])
+    resp = client_for(org.prescriber).post(url, {"administered_at": "2020-06-01T10:00"})
+    assert resp.status_code == 400
+    assert b"answers: no item of" in resp.content and b"nothing was saved" in resp.content
+    assert not QuestionnaireResponse.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("authored", "fragment"),
     [
