@@ -143,27 +143,42 @@ def run_chunk(
 
 
 def _jax_grid() -> GridFn:
+    """The grid of :func:`trials_fastpath.grid_concentrations` as one compiled JAX kernel (XLA on CPU or an
+    accelerator): a ``lax.scan`` over dose events adds each event's closed-form modal term, all patients and
+    time points at once. Same formula as the numba kernel (tested to 1e-9)."""
     import jax  # lazy: optional accelerator
 
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # jax leaves it untyped
     import jax.numpy as jnp
 
-    def grid(course: fp.ModeCourse, t0: float, dt: float, n_t: int) -> FloatArray:
-        t = jnp.asarray(t0 + np.arange(n_t) * dt)
-        lam = jnp.asarray(course.lam)[:, None, :]
-        c = jnp.zeros((course.lam.shape[0], n_t))
-        for e in range(course.ev_start.size):
-            tau = t - course.ev_start[e]
+    @jax.jit
+    def kernel(lam: Any, amp: Any, start: Any, end: Any, kind: Any, t: Any) -> Any:
+        lam3 = lam[:, None, :]  # [n, 1, m]
+
+        def add_event(c: Any, ev: Any) -> tuple[Any, None]:
+            ev_start, ev_end, ev_kind, a = ev  # a: [n, m]
+            tau = t - ev_start
             on = tau >= 0
-            tt = jnp.where(on, tau, 0.0)[None, :, None]
-            if course.ev_kind[e] == 1:
-                after = jnp.maximum(t - course.ev_end[e], 0.0)[None, :, None]
-                term = jnp.exp(-lam * after) - jnp.exp(-lam * tt)
-            else:
-                term = jnp.exp(-lam * tt)
-            c = c + jnp.where(
-                on[None, :], jnp.einsum("ntm,nm->nt", term, jnp.asarray(course.amp[:, e, :])), 0.0
-            )
+            decay = jnp.exp(-lam3 * jnp.where(on, tau, 0.0)[None, :, None])
+            after = jnp.exp(-lam3 * jnp.maximum(t - ev_end, 0.0)[None, :, None])
+            term = jnp.where(ev_kind == 1, after - decay, decay)  # zero-order input vs bolus
+            return c + jnp.where(on[None, :], jnp.einsum("ntm,nm->nt", term, a), 0.0), None
+
+        c0 = jnp.zeros((lam.shape[0], t.shape[0]), dtype=jnp.float64)
+        c, _ = jax.lax.scan(add_event, c0, (start, end, kind, jnp.moveaxis(amp, 1, 0)))
+        return c
+
+    def grid(course: fp.ModeCourse, t0: float, dt: float, n_t: int) -> FloatArray:
+        if course.ev_start.size == 0:
+            return np.zeros((course.lam.shape[0], n_t))
+        c = kernel(
+            jnp.asarray(course.lam),
+            jnp.asarray(course.amp),
+            jnp.asarray(course.ev_start, dtype=jnp.float64),
+            jnp.asarray(course.ev_end, dtype=jnp.float64),
+            jnp.asarray(course.ev_kind),
+            jnp.asarray(t0 + np.arange(n_t) * dt),
+        )
         return np.asarray(c, dtype=np.float64)
 
     return grid
