@@ -17,8 +17,13 @@ import os
 import platform
 import resource
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from kairos.pharmacology.trials_fastpath import ModeCourse
 
 
 def main() -> None:
@@ -29,6 +34,12 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=60.0)
     ap.add_argument(
         "--repeat", type=int, default=3, help="timed passes over the N patients (median reported)"
+    )
+    ap.add_argument(
+        "--jax-n",
+        type=int,
+        default=16_384,
+        help="patients for the optional JAX grid, timed against the numba grid on the same patients (0: skip)",
     )
     args = ap.parse_args()
 
@@ -168,6 +179,43 @@ def main() -> None:
     )
     print(f"accuracy vs solve_ivp (N={args.accuracy_n}): max|d|/max(c_ref) = {err:.2e}")
     print(f"peak RSS: {rss_gb:.2f} GB")
+    if args.jax_n > 0:
+        jax_section(chunk(0, args.jax_n).courses[0], dt, n_t)
+
+
+def jax_section(course: ModeCourse, dt: float, n_t: int) -> None:
+    """The optional JAX grid (``backend="jax"``) on whatever device JAX finds, against the numba grid on the
+    same patients in the same run. Best of 3 after a compile/warm-up call."""
+    try:
+        import jax
+    except ImportError:
+        print("JAX grid: not run (jax not installed)")
+        return
+    from kairos.pharmacology import trials
+    from kairos.pharmacology import trials_fastpath as fp
+
+    grid = trials._jax_grid()
+    n = course.lam.shape[0]
+    ref = fp.grid_concentrations(course, 0.0, dt, n_t)
+    got = grid(course, 0.0, dt, n_t)  # warm-up (trace + compile)
+    diff = float(np.max(np.abs(got - ref)) / np.max(ref))
+
+    def best(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    t_jax = best(lambda: grid(course, 0.0, dt, n_t))
+    t_numba = best(lambda: fp.grid_concentrations(course, 0.0, dt, n_t))
+    devices = ", ".join(str(d) for d in jax.devices())
+    print(
+        f"JAX grid (jax {jax.__version__}, devices: {devices}), N={n:,}: {n * n_t / t_jax:,.0f} conc/s; "
+        f"numba grid, same patients: {n * n_t / t_numba:,.0f} conc/s (JAX/numba {t_numba / t_jax:.2f}); "
+        f"max|d|/max(c) = {diff:.1e}"
+    )
 
 
 if __name__ == "__main__":
