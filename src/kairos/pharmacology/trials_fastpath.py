@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kairos.pharmacology.pk import batch_linear_system, iiv_dimension, linear_system, parameters_from_normals
-from kairos.pharmacology.pk.linear import DOSE_SHARE, INTRANASAL_SESSION_GAP_MIN, LinearSystem
-from kairos.pharmacology.types import DoseEvent, Drug, InputError, Route, Subject
+from kairos.pharmacology.pk.linear import DOSE_SHARE, LinearSystem, events_with_session_prior
+from kairos.pharmacology.types import DoseEvent, Drug, InputError, Subject
 
 FloatArray = NDArray[np.float64]
 
@@ -212,19 +212,7 @@ class _Input:
 def _inputs(system: LinearSystem, events: Sequence[DoseEvent], n: int) -> list[_Input]:
     """Dose events -> per-channel inputs with per-patient amounts (same rules as ``pk.linear.expand_doses``)."""
     out: list[_Input] = []
-    session_mg: dict[Drug, float] = {}
-    last_in: dict[Drug, float] = {}
-    for ev in sorted(events, key=lambda e: e.start_min):
-        if ev.route not in system.inputs:
-            raise InputError(f"route {ev.route.value!r} is not available in this model")
-        prior = 0.0
-        if ev.route is Route.INTRANASAL:
-            if ev.drug in last_in and ev.start_min - last_in[ev.drug] <= INTRANASAL_SESSION_GAP_MIN:
-                prior = session_mg[ev.drug]
-            else:
-                session_mg[ev.drug] = 0.0
-            session_mg[ev.drug] = prior + ev.amount_mg_base
-            last_in[ev.drug] = ev.start_min
+    for ev, prior in events_with_session_prior(system, events):
         for ch in system.inputs[ev.route]:
             share = DOSE_SHARE[ev.drug][ch.enantiomer]
             if share == 0.0 or ev.amount_mg_base == 0.0:

@@ -27,7 +27,7 @@ exponentials) with its condition number so callers can choose the closed form wh
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,10 +180,12 @@ class _Input:
     vector: FloatArray  # amount (bolus) or total amount spread over [start, end]
 
 
-def expand_doses(system: LinearSystem, events: Sequence[DoseEvent]) -> list[_Input]:
-    """Turn dose events into bolus / zero-order inputs on states (per-device session logic included)."""
-    out: list[_Input] = []
-    # Intranasal sessions: devices of one session are consecutive intranasal events <= 30 min apart.
+def events_with_session_prior(
+    system: LinearSystem, events: Sequence[DoseEvent]
+) -> Iterator[tuple[DoseEvent, float]]:
+    """Dose events in time order, each with the mg of its drug already given earlier in the same intranasal
+    session (devices of one session are consecutive intranasal events <= INTRANASAL_SESSION_GAP_MIN apart;
+    the per-device absorption split needs it); 0 for other routes. Refuses a route the model lacks."""
     session_mg: dict[Drug, float] = {}
     last_in_time: dict[Drug, float] = {}
     for ev in sorted(events, key=lambda e: e.start_min):
@@ -193,10 +195,15 @@ def expand_doses(system: LinearSystem, events: Sequence[DoseEvent]) -> list[_Inp
         if ev.route is Route.INTRANASAL:
             if ev.drug in last_in_time and ev.start_min - last_in_time[ev.drug] <= INTRANASAL_SESSION_GAP_MIN:
                 prior = session_mg[ev.drug]
-            else:
-                session_mg[ev.drug] = 0.0
             session_mg[ev.drug] = prior + ev.amount_mg_base
             last_in_time[ev.drug] = ev.start_min
+        yield ev, prior
+
+
+def expand_doses(system: LinearSystem, events: Sequence[DoseEvent]) -> list[_Input]:
+    """Turn dose events into bolus / zero-order inputs on states (per-device session logic included)."""
+    out: list[_Input] = []
+    for ev, prior in events_with_session_prior(system, events):
         for ch in system.inputs[ev.route]:
             share = DOSE_SHARE[ev.drug][ch.enantiomer]
             if share == 0.0 or ev.amount_mg_base == 0.0:
