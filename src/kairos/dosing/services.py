@@ -56,9 +56,9 @@ from kairos.dosing.models import (
     RiskCheck,
     Severity,
 )
+from kairos.patients.checks import FUTURE_SLACK, is_future
 
 MIN_REASON = 15  # characters in an override / amendment reason (a policy, not a clinical number)
-FUTURE_SLACK = dt.timedelta(minutes=5)  # device clocks drift; a reading may not be later than now + this
 # How far back a "last food/liquid" time may lie: a plausibility bound on data entry (year-1 typos), not the
 # fasting rule itself (that lives in kairos.clinical); older times are left blank as unknown.
 INTAKE_LOOKBACK = dt.timedelta(days=7)
@@ -82,7 +82,7 @@ def _aware(value: dt.datetime | None, field: str, *, default_now: bool = True) -
         raise _err(field, "required")
     if timezone.is_naive(value):
         raise _err(field, "must include a time zone")
-    if value > timezone.now() + FUTURE_SLACK:
+    if is_future(value):
         raise _err(
             field,
             f"{value.isoformat(timespec='minutes')} is in the future "

@@ -31,6 +31,7 @@ from kairos.intake.models import (
     RemsEnrolment,
     TrialOutcome,
 )
+from kairos.patients.checks import check_not_future
 from kairos.patients.models import Patient
 
 TRIAL_MAX_WEEKS = 104  # entry bound (two years), not a clinical threshold
@@ -202,8 +203,7 @@ def record_vitals(
     when = effective_at or timezone.now()
     if timezone.is_naive(when):
         raise ValidationError({"effective_at": "effective_at must carry a time zone"})
-    if when > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"effective_at": "effective_at cannot be in the future"})
+    check_not_future(when, "effective_at")
     rows: list[CodedObservation] = []
     errors: dict[str, str] = {}
     for key, raw in values.items():

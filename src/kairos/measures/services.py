@@ -61,6 +61,7 @@ from kairos.measures.models import (
     Score,
     TaskStatus,
 )
+from kairos.patients.checks import check_not_future
 
 log = logging.getLogger(__name__)
 
@@ -469,8 +470,7 @@ def enter_clinician_response(
         )
     when = administered_at or timezone.now()
     _check_not_before_birth(when, patient, "administered_at")
-    if when > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"administered_at": "administered_at cannot be in the future"})
+    check_not_future(when, "administered_at")
     return _record(
         patient=patient,
         instrument_id=inst.id,
@@ -523,8 +523,7 @@ def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Record
                 {"authored": "authored must include a time zone (e.g. 2024-01-02T10:00:00Z)"}
             )
         _check_not_before_birth(when, patient, "authored")
-        if when > timezone.now() + dt.timedelta(minutes=5):
-            raise ValidationError({"authored": "authored cannot be in the future"})
+        check_not_future(when, "authored")
     return _record(
         patient=patient,
         instrument_id=result.instrument_id,

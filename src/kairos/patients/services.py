@@ -14,6 +14,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
+from kairos.patients.checks import check_not_future
 from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, WeightMeasurement
 
 EDITABLE = ("mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone")
@@ -102,8 +103,7 @@ def record_weight(
             }
         )
     when = measured_at or timezone.now()
-    if when > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"measured_at": "measured_at cannot be in the future"})
+    check_not_future(when, "measured_at")
     weight = WeightMeasurement.objects.create(
         patient=patient, weight_kg=kg, measured_at=when, recorded_by=actor
     )
