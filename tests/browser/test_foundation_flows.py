@@ -49,20 +49,18 @@ def test_sign_in_with_two_factor(org, page):
     assert page.locator("h1").inner_text() == "Patients"
 
 
-def _chart_loaded(page: object) -> None:
+def _chart_loaded(page) -> None:
     """Wait until the chart's htmx measurements section has arrived, so no request of this page is
     still in flight when the test moves on (the next step must not race it)."""
-    page.locator("#measures-section [data-testid=scores]").wait_for()  # type: ignore[attr-defined]
+    page.locator("#measures-section [data-testid=scores]").wait_for()
 
 
-def _reads_by(username: str, patient_id: int) -> list[tuple[str, str, int | None]]:
+def _reads_by(username: str, patient_id: int) -> list[tuple[str, int]]:
+    """(summary, chain seq) of the user's audited reads of the patient, oldest first."""
     from kairos.audit.models import Action, AuditEvent
 
-    return [
-        (e.actor_username, e.summary, e.seq)
-        for e in AuditEvent.objects.filter(action=Action.READ, patient_id=patient_id).order_by("id")
-        if e.actor_username == username
-    ]
+    rows = AuditEvent.objects.filter(action=Action.READ, patient_id=patient_id, actor_username=username)
+    return list(rows.order_by("id").values_list("summary", "seq"))
 
 
 def test_chart_and_the_auditor_sees_their_own_action(org, patient, logged_in_page, screenshot):
@@ -82,7 +80,7 @@ def test_chart_and_the_auditor_sees_their_own_action(org, patient, logged_in_pag
     assert auditor.get_by_test_id("patient-name").inner_text() == "Pat Ient"
     _chart_loaded(auditor)
     # The trail itself holds the auditor's chart read (the fragment adds its own "measurements viewed").
-    summaries = [summary for _, summary, _ in _reads_by("auditor", patient.pk)]
+    summaries = [summary for summary, _ in _reads_by("auditor", patient.pk)]
     assert summaries == ["chart opened", "measurements viewed (0)"], _reads_by("auditor", patient.pk)
 
     auditor.goto("/audit/?actor=auditor&action=read")
