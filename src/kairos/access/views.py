@@ -12,6 +12,7 @@ from kairos.access import policies, services
 from kairos.access.models import BreakGlassGrant
 from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
+from kairos.web.forms import add_service_errors
 
 
 class BreakGlassForm(forms.Form):
@@ -40,8 +41,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+            add_service_errors(form, exc)
         else:
             messages.warning(
                 request, "Break-glass access granted. It is audited and reported to the clinic admin."

@@ -27,11 +27,7 @@ from kairos.courses.forms import (
 )
 from kairos.courses.models import Chair, Closure, CourseStatus
 from kairos.patients import selectors as patient_selectors
-
-
-def _errors_into(form: Form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, [f"{field}: {e}" for e in errors])
+from kairos.web.forms import add_service_errors
 
 
 def _illustration(plan: Plan, weight_kg: float | None) -> adapters.Illustration | None:
@@ -77,7 +73,7 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             the_plan = services.preview_plan(request.user, patient, data["protocol_id"], data["start_date"])
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
             return render(request, "courses/plan.html", ctx, status=400)
         moves, bad = _parse_moves(request, the_plan)
         ctx.update(
@@ -182,7 +178,7 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
                 request.user, course, form.cleaned_data["status"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
     if form.errors:
         return HttpResponse(
             "; ".join(f"{k}: {', '.join(v)}" for k, v in _error_messages(form)),
@@ -204,7 +200,7 @@ def appointment_move(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 request.user, appt, form.cleaned_data["date"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
     if form.errors:
         return _refused(request, appt.course_id, form)
     messages.success(request, "Appointment moved.")
@@ -222,7 +218,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
         try:
             services.cancel_appointment(request.user, appt, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
     if form.errors:
         return _refused(request, appt.course_id, form)
     messages.success(request, "Appointment cancelled.")
@@ -306,7 +302,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
         try:
             services.update_clinic_settings(request.user, clinic, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
         else:
             messages.success(request, "Clinic settings saved.")
             return redirect("courses:clinic_settings", clinic_id=clinic.pk)
@@ -331,7 +327,7 @@ def _simple_post(
         try:
             fn(request.user, clinic, *form.cleaned_data.values())
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_service_errors(form, exc, name_fields=True)
     if form.errors:
         msg = "; ".join(f"{e}" if ":" in e else f"{k}: {e}" for k, errs in form.errors.items() for e in errs)
         return HttpResponse(msg, status=400, content_type="text/plain")

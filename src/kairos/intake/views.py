@@ -30,6 +30,7 @@ from kairos.intake.forms import (
 )
 from kairos.intake.models import ConsentDocument
 from kairos.patients import selectors as patient_selectors
+from kairos.web.forms import add_service_errors
 
 
 def _overview_context(request: HttpRequest, patient: Any, errors: list[str] | None = None) -> dict[str, Any]:
@@ -164,8 +165,7 @@ def eligibility(request: HttpRequest, patient_id: int) -> HttpResponse:
             try:
                 services.sign_eligibility(request.user, patient, **form.cleaned_data)
             except ValidationError as exc:
-                for k, msgs in exc.message_dict.items():
-                    form.add_error(k if k in form.fields else None, [f"{k}: {m}" for m in msgs])
+                add_service_errors(form, exc, name_fields=True)
             else:
                 messages.success(request, "Eligibility decision signed.")
                 return redirect("intake:eligibility", patient_id=patient.pk)
@@ -211,8 +211,7 @@ def consent(request: HttpRequest, patient_id: int) -> HttpResponse:
                         request.user, patient, doc, typed_name=form.cleaned_data["typed_name"]
                     )
                 except ValidationError as exc:
-                    for k, msgs in exc.message_dict.items():
-                        form.add_error(k if k in form.fields else None, [f"{k}: {m}" for m in msgs])
+                    add_service_errors(form, exc, name_fields=True)
                 else:
                     messages.success(request, "Consent recorded.")
                     return redirect("intake:consent", patient_id=patient.pk)
@@ -231,8 +230,7 @@ def rems_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.enrol_rems(request.user, patient, **form.cleaned_data)
         except ValidationError as exc:
-            for k, msgs in exc.message_dict.items():
-                form.add_error(k if k in form.fields else None, [f"{k}: {m}" for m in msgs])
+            add_service_errors(form, exc, name_fields=True)
         else:
             messages.success(request, "REMS enrolment recorded.")
             return redirect("intake:consent", patient_id=patient.pk)
@@ -249,8 +247,7 @@ def consent_documents(request: HttpRequest, clinic_id: int) -> HttpResponse:
         try:
             services.publish_consent_document(request.user, clinic, **form.cleaned_data)
         except ValidationError as exc:
-            for k, msgs in exc.message_dict.items():
-                form.add_error(k if k in form.fields else None, [f"{k}: {m}" for m in msgs])
+            add_service_errors(form, exc, name_fields=True)
         else:
             messages.success(request, "New consent version published; patients will be asked again.")
             return redirect("intake:consent_documents", clinic_id=clinic.pk)

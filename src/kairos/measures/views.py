@@ -21,6 +21,7 @@ from kairos.measures import selectors, services
 from kairos.measures.domain import CHECKS_BY_ID
 from kairos.measures.models import DueState, MeasurementDue, QuestionnaireLink
 from kairos.patients.selectors import get_patient
+from kairos.web.forms import add_service_errors
 
 # Plain-language headings for patients (the instrument's short name stays in brackets).
 PATIENT_TITLES = {
@@ -351,9 +352,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
         try:
             services.update_clinic_settings(request.user, clinic.pk, **form.cleaned_data)
         except ValidationError as exc:
-            for field, msgs in exc.message_dict.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Measurement settings saved.")
             return redirect("measures:clinic_settings", clinic_id=clinic.pk)

@@ -12,11 +12,7 @@ from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.patients import selectors, services
 from kairos.patients.forms import NewPatientForm, PatientForm, WeightForm
-
-
-def _form_errors(form: PatientForm | NewPatientForm | WeightForm, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+from kairos.web.forms import add_service_errors
 
 
 @login_required
@@ -43,7 +39,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         try:
             patient = services.create_patient(request.user, clinic_id, data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{patient.display_name} registered.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -67,7 +63,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.update_patient(request.user, patient, form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Details saved.")
             return redirect("patients:chart", patient_id=patient.pk)
@@ -103,7 +99,7 @@ def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.record_weight(request.user, patient, form.cleaned_data["weight_kg"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
     if form.errors:
         return render(
             request, "patients/_weight_form.html", {"patient": patient, "weight_form": form}, status=400
