@@ -14,6 +14,7 @@ hypothesis-generating, never individual predictions.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ def run_chunk(
     }
 
 
+@functools.cache  # one jitted kernel per process: compiled once per array shape, not once per trial
 def _jax_grid() -> GridFn:
     """The grid of :func:`trials_fastpath.grid_concentrations` as one compiled JAX kernel (XLA on CPU or an
     accelerator): a ``lax.scan`` over dose events adds each event's closed-form modal term, all patients and
