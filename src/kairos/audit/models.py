@@ -31,6 +31,8 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", "Break-glass access"
     TOKEN = "token", "API token change"
     DELETE = "delete", "Delete"
+    DENIED = "denied", "Access denied"  # a refused (403/404) attempt on a patient-scoped object
+    TWO_FACTOR = "two_factor", "Two-factor change"  # device enrolled/reset, recovery codes issued
 
 
 class AuditEvent(models.Model):
