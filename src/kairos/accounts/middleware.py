@@ -1,5 +1,6 @@
-"""Two-factor gate: a staff user with a confirmed TOTP device must verify it each session; in
-production (KAIROS_REQUIRE_2FA) a user without a confirmed device reaches only the setup page."""
+"""Two-factor gate: a staff user with a confirmed device (authenticator app or recovery codes) must
+verify it each session and, until then, reaches only the verify page and sign-out; in production
+(KAIROS_REQUIRE_2FA) a user without a confirmed device reaches only the setup page and sign-out."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
+# Never gated: signing in and out, static files, the probe, the token-authenticated API (its own
+# bearer auth, no session) and the patients' questionnaire links (no staff session).
 EXEMPT_PREFIXES = (
     "/accounts/login",
     "/accounts/logout",
-    "/accounts/2fa/",
     "/static/",
     "/health",
     "/api/",
@@ -37,7 +39,8 @@ class TwoFactorMiddleware:
                     target = "accounts:2fa_setup"
                 else:
                     target = None
-                if target is not None:
+                # exactly one page is open to an unverified user: the one that gets them verified
+                if target is not None and request.path != reverse(target):
                     if request.headers.get("HX-Request"):
                         return JsonResponse({"detail": "two-factor verification required"}, status=401)
                     # keep where the user was going (checked against open redirects on the way back)

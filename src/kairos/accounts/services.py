@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kairos.accounts.models import ApiToken, hash_token
@@ -64,6 +65,11 @@ def authenticate_token(raw: str) -> Any | None:
     return token.user
 
 
+def has_confirmed_device(user: Any) -> bool:
+    """A confirmed authenticator app or recovery-code set: the user must verify every session."""
+    return bool(user_has_device(user, confirmed=True))
+
+
 @transaction.atomic
 def start_totp(user: Any) -> TOTPDevice:
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -71,17 +77,19 @@ def start_totp(user: Any) -> TOTPDevice:
 
 
 @transaction.atomic
-def confirm_totp(user: Any, device: TOTPDevice, code: str) -> bool:
+def confirm_totp(user: Any, device: TOTPDevice, code: str, *, additional: bool = False) -> bool:
+    """Confirm an enrolment with its first code. ``additional``: the user already had a device and
+    added this one from a verified session after re-entering the password."""
     if not device.verify_token(code.strip()):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record(
-        Action.UPDATE,
+        Action.TWO_FACTOR,
         actor=user,
         object_type="otp_totp.totpdevice",
         object_id=device.pk,
-        new={"confirmed": True},
-        summary="two-factor device confirmed",
+        new={"confirmed": True, "additional": additional},
+        summary="additional two-factor device confirmed" if additional else "two-factor device confirmed",
     )
     return True

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
@@ -48,12 +49,43 @@ def verify_2fa(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verify_2fa.html", {"error": error}, status=400 if error else 200)
 
 
+# Adding a device when one is already confirmed: the settings page's "Add a device" form re-checks the
+# password inside a verified session and opens enrolment for this long.
+ENROL_WINDOW_SECONDS = 5 * 60
+_ENROL_SESSION_KEY = "kairos_2fa_enrol_until"
+
+
+def _is_verified(request: HttpRequest) -> bool:
+    """The session passed a second factor (django-otp's OTPMiddleware sets ``is_verified``)."""
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
+def _enrolment_open(request: HttpRequest) -> bool:
+    until = request.session.get(_ENROL_SESSION_KEY)
+    return isinstance(until, (int, float)) and time.time() < until
+
+
 @login_required
 def setup_2fa(request: HttpRequest) -> HttpResponse:
+    """First enrolment (a user with no confirmed device), or an additional device: only inside a
+    verified session after the password was re-entered on the settings page (``add_device``)."""
+    additional = services.has_confirmed_device(request.user)
+    if additional:
+        if not _is_verified(request):  # the middleware already sends them to verify; never rely on it alone
+            return redirect("accounts:2fa_verify")
+        if not _enrolment_open(request):
+            messages.error(
+                request, "To add another authenticator, confirm your password under “Add a device” first."
+            )
+            return redirect("accounts:settings")
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     error = ""
     if request.method == "POST" and device is not None:
-        if services.confirm_totp(request.user, device, request.POST.get("code", "")):
+        if services.confirm_totp(request.user, device, request.POST.get("code", ""), additional=additional):
+            if additional:
+                request.session.pop(_ENROL_SESSION_KEY, None)
+                messages.success(request, "The new authenticator is added.")
+                return redirect("accounts:settings")
             otp_login(request, device)
             messages.success(request, "Two-factor authentication is on.")
             return redirect("accounts:settings")
@@ -70,6 +102,33 @@ def setup_2fa(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def add_device(request: HttpRequest) -> HttpResponse:
+    """Open enrolment of another authenticator: verified session and the password again."""
+    if not services.has_confirmed_device(request.user):
+        return redirect("accounts:2fa_setup")  # a first device needs no extra step
+    if not _is_verified(request):
+        return redirect("accounts:2fa_verify")
+    if not request.user.check_password(request.POST.get("password", "")):
+        return _settings_page(request, device_error="password: that is not your password", status=400)
+    request.session[_ENROL_SESSION_KEY] = time.time() + ENROL_WINDOW_SECONDS
+    return redirect("accounts:2fa_setup")
+
+
+def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
+    user = request.user
+    assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
+    ctx: dict[str, Any] = {
+        "tokens": ApiToken.objects.filter(user=user),
+        "new_token": None,
+        "has_2fa": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "device_error": "",
+    }
+    ctx.update(extra)
+    return render(request, "accounts/settings.html", ctx, status=status)
+
+
+@login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST":
@@ -78,13 +137,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             _, new_token = services.create_token(request.user, name)
         except ValueError as exc:
             messages.error(request, f"Token {exc}")
-    user = request.user
-    assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
-    tokens = ApiToken.objects.filter(user=user)
-    has_2fa = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
-    return render(
-        request, "accounts/settings.html", {"tokens": tokens, "new_token": new_token, "has_2fa": has_2fa}
-    )
+    return _settings_page(request, new_token=new_token)
 
 
 @login_required

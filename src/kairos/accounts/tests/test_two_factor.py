@@ -46,3 +46,100 @@ def test_stolen_password_cannot_enrol_a_fresh_device_and_reach_a_chart(org, pati
         c.post(setup, {"code": _code(fresh)})
     _assert_sent_to_verify(c.get(chart))
     assert TOTPDevice.objects.filter(user=org.prescriber).count() == 1  # nothing was enrolled
+
+
+def test_the_setup_page_sends_an_unverified_user_with_a_device_to_verify(org, settings):
+    for require in (True, False):
+        settings.REQUIRE_2FA = require
+        TOTPDevice.objects.get_or_create(user=org.prescriber, name="phone", confirmed=True)
+        c = _password_sign_in("prescriber")
+        _assert_sent_to_verify(c.get(reverse("accounts:2fa_setup")))
+        _assert_sent_to_verify(c.post(reverse("accounts:2fa_setup"), {"code": "123456"}))
+        assert not TOTPDevice.objects.filter(user=org.prescriber, confirmed=False).exists()
+
+
+def _account_routes() -> list[tuple[str, dict[str, int]]]:
+    from django.urls import get_resolver
+
+    from kairos.access.tests.matrix import walk_routes
+
+    names = [r for r in walk_routes(get_resolver().url_patterns) if r.name.startswith("accounts:")]
+    return [(r.name, {"token_id": 1} if "<int:token_id>" in r.path else {}) for r in names]
+
+
+def test_an_unverified_user_with_a_device_reaches_only_verify_and_logout(org, patient, settings):
+    """Every /accounts/* route (and a chart) with GET and POST: only verify and logout answer; the
+    rest redirect to verify (sign-in redirects an already signed-in user home, which is gated too)."""
+    settings.REQUIRE_2FA = True
+    TOTPDevice.objects.create(user=org.prescriber, name="phone", confirmed=True)
+    routes = _account_routes()
+    assert {"accounts:2fa_setup", "accounts:2fa_add", "accounts:settings"} <= {n for n, _ in routes}
+    c = _password_sign_in("prescriber")
+    for name, kwargs in routes:
+        if name in ("accounts:2fa_verify", "accounts:logout", "accounts:login"):
+            continue
+        url = reverse(name, kwargs=kwargs)
+        for method in ("get", "post"):
+            r = getattr(c, method)(url)
+            _assert_sent_to_verify(r)
+    assert c.get(reverse("accounts:2fa_verify")).status_code == 200
+    home = c.get(LOGIN)
+    assert home.status_code == 302 and not home["Location"].startswith(LOGIN)
+    _assert_sent_to_verify(c.get(home["Location"]))
+    chart = reverse("patients:chart", kwargs={"patient_id": patient.pk})
+    _assert_sent_to_verify(c.get(chart))
+    assert c.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in c.session
+
+
+def _verified_client(user, device: TOTPDevice) -> Client:
+    c = _password_sign_in(user.username)
+    r = c.post(reverse("accounts:2fa_verify"), {"code": _code(device)})
+    assert r.status_code == 302, r.status_code
+    return c
+
+
+def test_a_second_device_needs_a_verified_session_and_the_password_and_is_audited(org, patient, settings):
+    from kairos.audit.models import Action, AuditEvent
+
+    settings.REQUIRE_2FA = True
+    phone = TOTPDevice.objects.create(user=org.prescriber, name="phone", confirmed=True)
+    c = _verified_client(org.prescriber, phone)
+    # verified, but without re-entering the password: no enrolment, back to settings
+    r = c.get(reverse("accounts:2fa_setup"))
+    assert r.status_code == 302 and r["Location"] == reverse("accounts:settings")
+    assert not TOTPDevice.objects.filter(user=org.prescriber, confirmed=False).exists()
+    wrong = c.post(reverse("accounts:2fa_add"), {"password": "not-my-password"})
+    assert wrong.status_code == 400 and "password: that is not your password" in wrong.content.decode()
+    ok = c.post(reverse("accounts:2fa_add"), {"password": PASSWORD})
+    assert ok.status_code == 302 and ok["Location"] == reverse("accounts:2fa_setup")
+    assert c.get(reverse("accounts:2fa_setup")).status_code == 200
+    tablet = TOTPDevice.objects.get(user=org.prescriber, confirmed=False)
+    done = c.post(reverse("accounts:2fa_setup"), {"code": _code(tablet)})
+    assert done.status_code == 302 and done["Location"] == reverse("accounts:settings")
+    assert TOTPDevice.objects.filter(user=org.prescriber, confirmed=True).count() == 2
+    event = AuditEvent.objects.get(action=Action.TWO_FACTOR, summary="additional two-factor device confirmed")
+    assert event.actor == org.prescriber and event.new["additional"] is True
+    # the window closes with the enrolment: a third device needs the password again
+    again = c.get(reverse("accounts:2fa_setup"))
+    assert again.status_code == 302 and again["Location"] == reverse("accounts:settings")
+    # the new device verifies a later session
+    c2 = _password_sign_in("prescriber")
+    assert c2.post(reverse("accounts:2fa_verify"), {"code": _code(tablet, drift=1)}).status_code == 302
+    assert c2.get(reverse("patients:chart", kwargs={"patient_id": patient.pk})).status_code == 200
+
+
+def test_the_enrolment_window_expires(org, settings):
+    import time_machine
+    from django.utils import timezone
+
+    from kairos.accounts.views import ENROL_WINDOW_SECONDS
+
+    phone = TOTPDevice.objects.create(user=org.prescriber, name="phone", confirmed=True)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        c = _verified_client(org.prescriber, phone)
+        assert c.post(reverse("accounts:2fa_add"), {"password": PASSWORD}).status_code == 302
+        traveller.shift(ENROL_WINDOW_SECONDS + 1)
+        r = c.get(reverse("accounts:2fa_setup"))
+        assert r.status_code == 302 and r["Location"] == reverse("accounts:settings")
