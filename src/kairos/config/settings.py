@@ -46,12 +46,30 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# TLS. KAIROS_BEHIND_TLS_PROXY=1: TLS ends at our reverse proxy (docs/DEPLOYMENT.md "Reverse proxy"), so
+# X-Forwarded-Proto from it says whether the request was HTTPS, and the last X-Forwarded-For address is
+# the client's (rate limits). Without a proxy these headers are the client's own words: never trusted.
+KAIROS_BEHIND_TLS_PROXY = env_bool("KAIROS_BEHIND_TLS_PROXY", False)
+if KAIROS_BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS minimum in production: one year, the floor of browsers' preload lists (SECURE_HSTS_PRELOAD is on);
+# a shorter max-age lets a network attacker strip TLS again soon after a patient's last visit.
+HSTS_MINIMUM_SECONDS = 31536000
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("KAIROS_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("KAIROS_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_SECONDS = env_int("KAIROS_HSTS_SECONDS", HSTS_MINIMUM_SECONDS, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if SECURE_HSTS_SECONDS < HSTS_MINIMUM_SECONDS:
+        raise ImproperlyConfigured(
+            f"KAIROS_MODE=production needs KAIROS_HSTS_SECONDS >= {HSTS_MINIMUM_SECONDS} (one year; "
+            f"got {SECURE_HSTS_SECONDS})"
+        )
+    if not SECURE_SSL_REDIRECT and not KAIROS_BEHIND_TLS_PROXY:
+        raise ImproperlyConfigured(
+            "KAIROS_MODE=production refuses KAIROS_SSL_REDIRECT=0 unless TLS ends at a reverse proxy "
+            "(KAIROS_BEHIND_TLS_PROXY=1)"
+        )
     if DEBUG:
         raise ImproperlyConfigured("KAIROS_MODE=production refuses to start with DEBUG on")
     if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50:
@@ -104,6 +122,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kairos.web.middleware.RequestIdMiddleware",
+    "kairos.web.ratelimit.RateLimitMiddleware",  # 429 before sessions or views run
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -230,6 +249,24 @@ if PRODUCTION and not KAIROS_BASE_URL.startswith("https://"):
 
 # Break-glass grants last this long (a clinic policy, not a clinical number).
 KAIROS_BREAK_GLASS_MINUTES = env_int("KAIROS_BREAK_GLASS_MINUTES", 60, minimum=5, maximum=24 * 60)
+
+# Rate limits (kairos.web.ratelimit): requests per 60-second window; 0 = off (dev only). Links: a patient
+# needs a handful of requests per questionnaire, a waiting room may share one address. Sign-in: POSTs from
+# one address across all usernames (django-axes locks username+address after 5 failures). API: per token.
+KAIROS_RATE_LINK_PER_MINUTE = env_int("KAIROS_RATE_LINK_PER_MINUTE", 60, minimum=0, maximum=100_000)
+KAIROS_RATE_LOGIN_PER_MINUTE = env_int("KAIROS_RATE_LOGIN_PER_MINUTE", 30, minimum=0, maximum=100_000)
+KAIROS_RATE_API_PER_MINUTE = env_int("KAIROS_RATE_API_PER_MINUTE", 600, minimum=0, maximum=1_000_000)
+_RATE_LIMITS_OFF = [
+    name
+    for name, value in (
+        ("KAIROS_RATE_LINK_PER_MINUTE", KAIROS_RATE_LINK_PER_MINUTE),
+        ("KAIROS_RATE_LOGIN_PER_MINUTE", KAIROS_RATE_LOGIN_PER_MINUTE),
+        ("KAIROS_RATE_API_PER_MINUTE", KAIROS_RATE_API_PER_MINUTE),
+    )
+    if value == 0
+]
+if PRODUCTION and _RATE_LIMITS_OFF:
+    raise ImproperlyConfigured(f"KAIROS_MODE=production refuses {_RATE_LIMITS_OFF[0]}=0 (rate limit off)")
 
 LOGGING = {
     "version": 1,

@@ -97,6 +97,10 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("KAIROS_", "DJANGO_", "DEBUG", "SECRET_KEY"))
     }
+    audit_key = tmp_path / "audit.key"  # production needs the audit HMAC key file (kairos.audit.keys)
+    if not audit_key.exists():
+        audit_key.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+    base["KAIROS_AUDIT_KEY_FILE"] = str(audit_key)
     base.update(
         {
             "KAIROS_MODE": "production",
@@ -189,3 +193,93 @@ def test_check_deploy_is_clean_in_production_mode(tmp_path):
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no issues" in r.stdout
+
+
+# --- TLS: HSTS, HTTPS redirect, reverse proxy (issue 9) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"KAIROS_HSTS_SECONDS": "0"}, "needs KAIROS_HSTS_SECONDS >= 31536000 (one year; got 0)"),
+        ({"KAIROS_HSTS_SECONDS": "86400"}, "needs KAIROS_HSTS_SECONDS >= 31536000 (one year; got 86400)"),
+        (
+            {"KAIROS_HSTS_SECONDS": "0", "KAIROS_BEHIND_TLS_PROXY": "1", "KAIROS_SSL_REDIRECT": "0"},
+            "needs KAIROS_HSTS_SECONDS >= 31536000",
+        ),
+        ({"KAIROS_SSL_REDIRECT": "0"}, "refuses KAIROS_SSL_REDIRECT=0 unless TLS ends at a reverse proxy"),
+        ({"KAIROS_SSL_REDIRECT": "0", "KAIROS_BEHIND_TLS_PROXY": "0"}, "refuses KAIROS_SSL_REDIRECT=0"),
+        ({"KAIROS_BEHIND_TLS_PROXY": "maybe"}, "KAIROS_BEHIND_TLS_PROXY must be one of"),
+        ({"KAIROS_RATE_LINK_PER_MINUTE": "0"}, "refuses KAIROS_RATE_LINK_PER_MINUTE=0"),
+        ({"KAIROS_RATE_LOGIN_PER_MINUTE": "0"}, "refuses KAIROS_RATE_LOGIN_PER_MINUTE=0"),
+        ({"KAIROS_RATE_API_PER_MINUTE": "0"}, "refuses KAIROS_RATE_API_PER_MINUTE=0"),
+        ({"KAIROS_RATE_API_PER_MINUTE": "-1"}, "KAIROS_RATE_API_PER_MINUTE must be between 0 and"),
+    ],
+    ids=[
+        "hsts-0",
+        "hsts-one-day",
+        "hsts-0-even-behind-proxy",
+        "redirect-off",
+        "redirect-off-proxy-0",
+        "bad-proxy-flag",
+        "link-limit-off",
+        "login-limit-off",
+        "api-limit-off",
+        "negative-limit",
+    ],
+)
+def test_production_refuses_weak_tls_or_rate_limits_off(tmp_path, overrides, message):
+    r = _import_settings(_production_env(tmp_path, **overrides))
+    assert r.returncode != 0
+    assert "ImproperlyConfigured" in r.stderr and message in r.stderr, r.stderr[-800:]
+
+
+_TLS_PROBE = (
+    "import django; django.setup()\n"
+    "from django.test import Client\n"
+    "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))\n"
+    "c = Client(HTTP_HOST='kairos.example.org')\n"
+    "r = c.get('/health', headers={'X-Forwarded-Proto': 'https'})\n"
+    "print(r.status_code, r.get('Location', '-'), r.get('Strict-Transport-Security', '-'))\n"
+)
+
+
+def test_production_without_proxy_ignores_a_client_supplied_forwarded_proto(tmp_path):
+    """No proxy: X-Forwarded-Proto is the client's word, so a plain-HTTP request claiming https is still
+    redirected to https (and no HSTS header is sent over plain HTTP)."""
+    r = _import_settings(_production_env(tmp_path), _TLS_PROBE)
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.strip().splitlines()
+    assert first == "True 31536000 None"
+    assert second.split() == ["301", "https://kairos.example.org/health", "-"]
+
+
+def test_production_behind_proxy_trusts_its_forwarded_proto_and_may_skip_the_redirect(tmp_path):
+    """Behind the TLS proxy: redirect may be off (the proxy redirects), X-Forwarded-Proto is trusted, HSTS
+    is still sent for a year."""
+    environ = _production_env(tmp_path, KAIROS_BEHIND_TLS_PROXY="1", KAIROS_SSL_REDIRECT="0")
+    r = _import_settings(environ, _TLS_PROBE)
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.strip().splitlines()
+    assert first == "False 31536000 ('HTTP_X_FORWARDED_PROTO', 'https')"
+    assert second.split() == ["200", "-", "max-age=31536000;", "includeSubDomains;", "preload"]
+
+
+def test_production_behind_proxy_keeps_the_redirect_by_default(tmp_path):
+    r = _import_settings(
+        _production_env(tmp_path, KAIROS_BEHIND_TLS_PROXY="1"), "print(s.SECURE_SSL_REDIRECT)"
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "True"
+
+
+def test_check_deploy_is_clean_behind_the_proxy(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=_production_env(tmp_path, KAIROS_BEHIND_TLS_PROXY="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
