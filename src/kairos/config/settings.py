@@ -268,13 +268,24 @@ _RATE_LIMITS_OFF = [
 if PRODUCTION and _RATE_LIMITS_OFF:
     raise ImproperlyConfigured(f"KAIROS_MODE=production refuses {_RATE_LIMITS_OFF[0]}=0 (rate limit off)")
 
+# Questionnaire-link tokens never reach a log line (kairos.web.log_redaction): the filter sits on the one
+# console handler and on the loggers that write request paths; Django's own console/mail handlers are
+# dropped so every record goes through it (gunicorn: kairos.config.gunicorn_conf).
+_REDACT = ["redact_secret_paths"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secret_paths": {"()": "kairos.web.log_redaction.RedactSecretPaths"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": _REDACT}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     },
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True, "filters": _REDACT},
+        "django.request": {"handlers": [], "propagate": True, "filters": _REDACT},
+        "django.security.csrf": {"handlers": [], "propagate": True, "filters": _REDACT},
+    },
 }
