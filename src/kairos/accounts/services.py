@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kairos.accounts.models import ApiToken, hash_token
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.accounts.models import ApiToken, Membership, hash_token
 from kairos.audit.models import Action
 from kairos.audit.services import record
 
@@ -93,3 +99,49 @@ def confirm_totp(user: Any, device: TOTPDevice, code: str, *, additional: bool =
         summary="additional two-factor device confirmed" if additional else "two-factor device confirmed",
     )
     return True
+
+
+RESET_REASON_MIN = 15
+RESET_REASON_MAX = 2000
+
+
+@transaction.atomic
+def reset_two_factor(admin: Any, clinic_id: int, target_id: int, reason: str) -> int:
+    """A lost device: a clinic admin removes all two-factor devices (authenticator apps and recovery
+    codes) of a member of their clinic, with a reason; the user enrols again at the next sign-in, and a
+    session verified with a removed device is no longer verified. Returns the number of devices removed.
+
+    Not the admin's clinic: 404; a member without the clinic-admin role: 403; a user who is not a member
+    of the clinic: 404; the admin's own devices: 403 (another admin must do it)."""
+    policies.require(admin, Act.CLINIC_ADMIN, clinic_id)
+    if not Membership.objects.filter(clinic_id=clinic_id, user_id=target_id).exists():
+        raise Http404("not found")
+    if target_id == admin.pk:
+        raise PermissionDenied("you may not reset your own two-factor devices: ask another clinic admin")
+    reason = (reason or "").strip()
+    if not RESET_REASON_MIN <= len(reason) <= RESET_REASON_MAX:
+        raise ValidationError(
+            {
+                "reason": f"reason: {RESET_REASON_MIN}–{RESET_REASON_MAX} characters "
+                f"(got {len(reason)}); say why the devices are reset"
+            }
+        )
+    target = get_user_model().objects.get(pk=target_id)
+    totp_devices = TOTPDevice.objects.filter(user=target)
+    static_devices = StaticDevice.objects.filter(user=target)
+    old = {"totp_devices": totp_devices.count(), "recovery_code_sets": static_devices.count()}
+    StaticToken.objects.filter(device__user=target).delete()
+    static_devices.delete()
+    totp_devices.delete()
+    record(
+        Action.TWO_FACTOR,
+        actor=admin,
+        clinic=clinic_id,
+        object_type="auth.user",
+        object_id=target.pk,
+        old=old,
+        new={"totp_devices": 0, "recovery_code_sets": 0},
+        reason=reason,
+        summary=f"two-factor devices reset for {target.get_username()}",
+    )
+    return int(old["totp_devices"] + old["recovery_code_sets"])

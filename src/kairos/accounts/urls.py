@@ -12,4 +12,10 @@ urlpatterns = [
     path("2fa/add/", views.add_device, name="2fa_add"),
     path("settings/", views.account_settings, name="settings"),
     path("settings/tokens/<int:token_id>/revoke/", views.revoke_token, name="token_revoke"),
+    path("staff/", views.staff, name="staff"),
+    path(
+        "clinics/<int:clinic_id>/staff/<int:user_id>/reset-2fa/",
+        views.staff_reset_2fa,
+        name="staff_reset_2fa",
+    ),
 ]

@@ -8,17 +8,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kairos.access import policies
+from kairos.access.policies import Act
 from kairos.accounts import services
 from kairos.accounts.demo_logins import DEMO_USERS
-from kairos.accounts.models import ApiToken
+from kairos.accounts.models import ApiToken, Membership
 
 
 class LoginView(auth_views.LoginView):
@@ -123,6 +127,7 @@ def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> 
         "new_token": None,
         "has_2fa": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "device_error": "",
+        "is_clinic_admin": policies.any_clinic(user, Act.CLINIC_ADMIN),
     }
     ctx.update(extra)
     return render(request, "accounts/settings.html", ctx, status=status)
@@ -151,3 +156,55 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("not found") from None
     messages.success(request, "Token revoked.")
     return redirect("accounts:settings")
+
+
+# --- staff of the admin's clinics: reset a lost two-factor device ---------------------------------
+
+
+def _staff_page(
+    request: HttpRequest, *, status: int = 200, errors: dict[int, str] | None = None
+) -> HttpResponse:
+    clinic_ids = policies.clinic_ids_for(request.user, Act.CLINIC_ADMIN)
+    if not clinic_ids:
+        raise PermissionDenied("your role may not manage staff (clinic admin only)")
+    members = list(
+        Membership.objects.filter(clinic_id__in=clinic_ids)
+        .select_related("user", "clinic")
+        .order_by("clinic__name", "user__username")
+    )
+    user_ids = {m.user_id for m in members}
+    with_devices = set(
+        TOTPDevice.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True)
+    ) | set(StaticDevice.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    rows = [
+        {
+            "membership": m,
+            "has_2fa": m.user_id in with_devices,
+            "is_self": m.user_id == request.user.pk,
+            "error": (errors or {}).get(m.pk, ""),
+        }
+        for m in members
+    ]
+    return render(request, "accounts/staff.html", {"rows": rows}, status=status)
+
+
+@login_required
+def staff(request: HttpRequest) -> HttpResponse:
+    return _staff_page(request)
+
+
+@login_required
+@require_POST
+def staff_reset_2fa(request: HttpRequest, clinic_id: int, user_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    try:
+        removed = services.reset_two_factor(request.user, clinic_id, user_id, reason)
+    except ValidationError as exc:
+        message = "; ".join(exc.message_dict.get("reason", exc.messages))
+        membership = Membership.objects.get(clinic_id=clinic_id, user_id=user_id)  # checked by the service
+        return _staff_page(request, status=400, errors={membership.pk: message})
+    messages.success(
+        request,
+        f"Two-factor reset: {removed} device(s) removed. The user sets up an authenticator at the next sign-in.",
+    )
+    return redirect("accounts:staff")

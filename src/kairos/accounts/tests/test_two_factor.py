@@ -3,6 +3,8 @@ adding a second device, recovery codes and the clinic admin's reset of a lost de
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -64,7 +66,7 @@ def _account_routes() -> list[tuple[str, dict[str, int]]]:
     from kairos.access.tests.matrix import walk_routes
 
     names = [r for r in walk_routes(get_resolver().url_patterns) if r.name.startswith("accounts:")]
-    return [(r.name, {"token_id": 1} if "<int:token_id>" in r.path else {}) for r in names]
+    return [(r.name, {k: 1 for k in re.findall(r"<int:(\w+)>", r.path)}) for r in names]
 
 
 def test_an_unverified_user_with_a_device_reaches_only_verify_and_logout(org, patient, settings):
@@ -143,3 +145,106 @@ def test_the_enrolment_window_expires(org, settings):
         traveller.shift(ENROL_WINDOW_SECONDS + 1)
         r = c.get(reverse("accounts:2fa_setup"))
         assert r.status_code == 302 and r["Location"] == reverse("accounts:settings")
+
+
+# --- lost device: a clinic admin resets it --------------------------------------------------------
+
+REASON = "lost phone on the train, reported by phone call"
+
+
+def _admin_client(org) -> Client:
+    """The clinic admin, signed in with the password and verified with an authenticator."""
+    device = TOTPDevice.objects.create(user=org.admin, name="admin phone", confirmed=True)
+    return _verified_client(org.admin, device)
+
+
+def test_clinic_admin_resets_a_lost_device_with_a_reason_and_the_user_enrols_again(org, patient, settings):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from kairos.audit.models import Action, AuditEvent
+
+    settings.REQUIRE_2FA = True
+    lost = TOTPDevice.objects.create(user=org.nurse, name="phone", confirmed=True)
+    StaticDevice.objects.create(user=org.nurse, name="Recovery codes").token_set.create(token="abcd2345")
+    nurse = _verified_client(org.nurse, lost)  # a session verified with the lost device
+    admin = _admin_client(org)
+    page = admin.get(reverse("accounts:staff"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert (
+        'data-testid="staff-nurse"' in body
+        and reverse("accounts:staff_reset_2fa", args=[org.north.pk, org.nurse.pk]) in body
+    )
+    assert "south_prescriber" not in body  # only the admin's clinics
+
+    r = admin.post(reverse("accounts:staff_reset_2fa", args=[org.north.pk, org.nurse.pk]), {"reason": REASON})
+    assert r.status_code == 302 and r["Location"] == reverse("accounts:staff")
+    assert not TOTPDevice.objects.filter(user=org.nurse).exists()
+    assert not StaticDevice.objects.filter(user=org.nurse).exists()
+    event = AuditEvent.objects.get(action=Action.TWO_FACTOR, object_id=str(org.nurse.pk))
+    assert event.actor == org.admin and event.reason == REASON and event.clinic_id == org.north.pk
+    assert event.old == {"totp_devices": 1, "recovery_code_sets": 1}
+    # the old verified session no longer counts; sign-in now leads to setup (REQUIRE_2FA)
+    chart = reverse("patients:chart", kwargs={"patient_id": patient.pk})
+    assert nurse.get(chart)["Location"].startswith(reverse("accounts:2fa_setup"))
+    fresh = _password_sign_in("nurse")
+    assert fresh.get(chart)["Location"].startswith(reverse("accounts:2fa_setup"))
+    assert fresh.get(reverse("accounts:2fa_setup")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [("", "(got 0)"), ("too short", "(got 9)"), (" " * 20, "(got 0)"), ("x" * 2001, "(got 2001)")],
+)
+def test_reset_reason_is_required_and_bounded(org, reason, shown):
+    from kairos.audit.models import Action, AuditEvent
+
+    TOTPDevice.objects.create(user=org.nurse, name="phone", confirmed=True)
+    r = _admin_client(org).post(
+        reverse("accounts:staff_reset_2fa", args=[org.north.pk, org.nurse.pk]), {"reason": reason}
+    )
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert "reason: 15–2000 characters" in body and shown in body
+    assert TOTPDevice.objects.filter(user=org.nurse).exists()
+    assert not AuditEvent.objects.filter(action=Action.TWO_FACTOR).exists()
+
+
+def test_reset_outside_the_admins_clinics_is_not_found_and_other_roles_are_forbidden(org):
+    TOTPDevice.objects.create(user=org.south_prescriber, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=org.nurse, name="phone", confirmed=True)
+    admin = _admin_client(org)
+    for target in (org.south_prescriber, org.far_prescriber, org.nobody):
+        r = admin.post(
+            reverse("accounts:staff_reset_2fa", args=[org.north.pk, target.pk]), {"reason": REASON}
+        )
+        assert r.status_code == 404, target
+    assert (
+        admin.post(
+            reverse("accounts:staff_reset_2fa", args=[org.north.pk, 999999]), {"reason": REASON}
+        ).status_code
+        == 404
+    )
+    # naming the user's own clinic does not help: the admin is no member there
+    south = reverse("accounts:staff_reset_2fa", args=[org.south.pk, org.south_prescriber.pk])
+    assert admin.post(south, {"reason": REASON}).status_code == 404
+    assert TOTPDevice.objects.filter(user=org.south_prescriber).exists()
+    # a colleague without the clinic-admin role
+    prescriber = Client()
+    prescriber.force_login(org.prescriber)
+    assert (
+        prescriber.post(
+            reverse("accounts:staff_reset_2fa", args=[org.north.pk, org.nurse.pk]), {"reason": REASON}
+        ).status_code
+        == 403
+    )
+    assert prescriber.get(reverse("accounts:staff")).status_code == 403
+    # an admin cannot reset their own devices (a stolen admin password must not clear the admin's factor)
+    own = admin.post(
+        reverse("accounts:staff_reset_2fa", args=[org.north.pk, org.admin.pk]), {"reason": REASON}
+    )
+    assert own.status_code == 403
+    assert (
+        TOTPDevice.objects.filter(user=org.nurse).exists()
+        and TOTPDevice.objects.filter(user=org.admin).exists()
+    )
