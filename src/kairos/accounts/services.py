@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -99,6 +100,57 @@ def confirm_totp(user: Any, device: TOTPDevice, code: str, *, additional: bool =
         summary="additional two-factor device confirmed" if additional else "two-factor device confirmed",
     )
     return True
+
+
+RECOVERY_CODE_COUNT = 10
+_TOTP_CODE = re.compile(r"\d{6}")
+_RECOVERY_CODE = re.compile(r"[a-z2-7]{8}")  # StaticToken.random_token(): 5 random bytes, base32
+
+
+@transaction.atomic
+def issue_recovery_codes(user: Any, *, regenerated: bool = False) -> list[str]:
+    """Replace the user's recovery codes with ten fresh single-use ones (django-otp's static device).
+    The codes are returned once, to be shown once; only the static device's own rows store them."""
+    StaticToken.objects.filter(device__user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    record(
+        Action.TWO_FACTOR,
+        actor=user,
+        object_type="otp_static.staticdevice",
+        object_id=device.pk,
+        new={"codes": RECOVERY_CODE_COUNT},
+        summary="recovery codes regenerated" if regenerated else "recovery codes issued",
+    )
+    return codes
+
+
+def verify_second_factor(user: Any, code: str) -> Any | None:
+    """The device that accepts ``code``: a 6-digit authenticator code, or an 8-character recovery code
+    (used up by this call, so it fails the second time). Throttled by django-otp per device."""
+    code = re.sub(r"[\s-]", "", code or "").lower()
+    if _TOTP_CODE.fullmatch(code):
+        model: Any = TOTPDevice
+    elif _RECOVERY_CODE.fullmatch(code):
+        model = StaticDevice
+    else:
+        return None
+    with transaction.atomic():
+        for device in model.objects.select_for_update().filter(user=user, confirmed=True):
+            if device.verify_token(code):
+                if isinstance(device, StaticDevice):
+                    record(
+                        Action.TWO_FACTOR,
+                        actor=user,
+                        object_type="otp_static.staticdevice",
+                        object_id=device.pk,
+                        new={"remaining": device.token_set.count()},
+                        summary="recovery code used",
+                    )
+                return device
+    return None
 
 
 RESET_REASON_MIN = 15

@@ -10,6 +10,7 @@ urlpatterns = [
     path("2fa/verify/", views.verify_2fa, name="2fa_verify"),
     path("2fa/setup/", views.setup_2fa, name="2fa_setup"),
     path("2fa/add/", views.add_device, name="2fa_add"),
+    path("2fa/recovery-codes/", views.regenerate_recovery_codes, name="2fa_recovery_codes"),
     path("settings/", views.account_settings, name="settings"),
     path("settings/tokens/<int:token_id>/revoke/", views.revoke_token, name="token_revoke"),
     path("staff/", views.staff, name="staff"),

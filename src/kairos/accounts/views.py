@@ -14,8 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kairos.access import policies
@@ -39,17 +38,26 @@ class LoginView(auth_views.LoginView):
 def verify_2fa(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        code = request.POST.get("code", "")
-        device = match_token(request.user, code.strip()) if code.strip().isdigit() else None
+        device = services.verify_second_factor(request.user, request.POST.get("code", ""))
         if device is not None:
             otp_login(request, device)
+            if isinstance(device, StaticDevice):
+                left = device.token_set.count()
+                messages.warning(
+                    request,
+                    f"You signed in with a recovery code; {left} left. "
+                    "Generate new codes on your settings page if you are running low.",
+                )
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(
                 target, {request.get_host()}, require_https=request.is_secure()
             ):
                 target = settings.LOGIN_REDIRECT_URL  # never an open redirect
             return redirect(target)
-        error = "That code was not accepted. Enter the 6-digit code shown in your authenticator app."
+        error = (
+            "That code was not accepted. Enter the 6-digit code shown in your authenticator app, "
+            "or one of your recovery codes."
+        )
     return render(request, "accounts/verify_2fa.html", {"error": error}, status=400 if error else 200)
 
 
@@ -91,8 +99,9 @@ def setup_2fa(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "The new authenticator is added.")
                 return redirect("accounts:settings")
             otp_login(request, device)
+            codes = services.issue_recovery_codes(request.user)
             messages.success(request, "Two-factor authentication is on.")
-            return redirect("accounts:settings")
+            return _recovery_codes_page(request, codes)
         error = "That code was not accepted: enter the current 6-digit code."
     if device is None:
         device = services.start_totp(request.user)
@@ -119,6 +128,29 @@ def add_device(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:2fa_setup")
 
 
+def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """Shown once, in the response that created the codes; never retrievable later."""
+    response = render(request, "accounts/recovery_codes.html", {"codes": codes})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """New recovery codes (the old ones stop working): verified session and the password again."""
+    user = request.user
+    assert user.is_authenticated  # @login_required
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        messages.error(request, "Set up an authenticator app first; recovery codes come with it.")
+        return redirect("accounts:settings")
+    if not _is_verified(request):
+        return redirect("accounts:2fa_verify")
+    if not user.check_password(request.POST.get("password", "")):
+        return _settings_page(request, codes_error="password: that is not your password", status=400)
+    return _recovery_codes_page(request, services.issue_recovery_codes(user, regenerated=True))
+
+
 def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
     user = request.user
     assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
@@ -127,6 +159,8 @@ def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> 
         "new_token": None,
         "has_2fa": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "device_error": "",
+        "codes_error": "",
+        "recovery_codes_left": StaticToken.objects.filter(device__user=user).count(),
         "is_clinic_admin": policies.any_clinic(user, Act.CLINIC_ADMIN),
     }
     ctx.update(extra)

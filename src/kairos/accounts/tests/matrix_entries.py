@@ -40,6 +40,14 @@ ENTRIES: list[Entry] = [
         scope="collection",
         data=lambda w: {"password": "pw-for-tests-1"},
     ),
+    # new recovery codes: the personas have no authenticator, so this answers a redirect to settings
+    Entry(
+        "accounts:2fa_recovery_codes",
+        method="POST",
+        allowed=EVERYONE,
+        scope="collection",
+        data=lambda w: {"password": "pw-for-tests-1"},
+    ),
     # staff of the admin's clinics; a lost-device reset (foreign admins: the user is not found)
     Entry("accounts:staff", allowed=CLINIC_ADMINS, scope="collection"),
     Entry(

@@ -248,3 +248,89 @@ def test_reset_outside_the_admins_clinics_is_not_found_and_other_roles_are_forbi
         TOTPDevice.objects.filter(user=org.nurse).exists()
         and TOTPDevice.objects.filter(user=org.admin).exists()
     )
+
+
+# --- recovery codes ---------------------------------------------------------------------------------
+
+CODE_ITEM = re.compile(r"<li><code>([a-z2-7]{8})</code></li>")
+
+
+def _first_enrolment(c: Client, user) -> tuple[TOTPDevice, list[str]]:
+    assert c.get(reverse("accounts:2fa_setup")).status_code == 200
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    r = c.post(reverse("accounts:2fa_setup"), {"code": _code(device)})
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    return device, CODE_ITEM.findall(r.content.decode())
+
+
+def test_recovery_codes_are_issued_once_at_enrolment_and_each_works_once(org, patient, settings):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from kairos.audit.models import Action, AuditEvent
+
+    settings.REQUIRE_2FA = True
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0  # django-otp's back-off after a failure (its own tests)
+    c = _password_sign_in("nurse")
+    _, codes = _first_enrolment(c, org.nurse)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert sorted(
+        StaticToken.objects.filter(device__user=org.nurse).values_list("token", flat=True)
+    ) == sorted(codes)
+    assert AuditEvent.objects.filter(action=Action.TWO_FACTOR, summary="recovery codes issued").count() == 1
+    settings_page = c.get(reverse("accounts:settings")).content.decode()
+    assert not any(code in settings_page for code in codes)  # never shown again
+    assert 'data-testid="recovery-codes-left">10 unused' in settings_page
+
+    chart = reverse("patients:chart", kwargs={"patient_id": patient.pk})
+    first = _password_sign_in("nurse")
+    ok = first.post(reverse("accounts:2fa_verify"), {"code": codes[0].upper()[:4] + "-" + codes[0][4:]})
+    assert ok.status_code == 302
+    assert first.get(chart).status_code == 200
+    used = AuditEvent.objects.get(action=Action.TWO_FACTOR, summary="recovery code used")
+    assert used.actor == org.nurse and used.new == {"remaining": 9}
+    # the same code a second time fails
+    second = _password_sign_in("nurse")
+    assert second.post(reverse("accounts:2fa_verify"), {"code": codes[0]}).status_code == 400
+    _assert_sent_to_verify(second.get(chart))
+    assert second.post(reverse("accounts:2fa_verify"), {"code": codes[1]}).status_code == 302
+    assert StaticToken.objects.filter(device__user=org.nurse).count() == 8
+
+
+def test_regenerating_recovery_codes_needs_a_verified_session_and_the_password(org, settings):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from kairos.audit.models import Action, AuditEvent
+
+    settings.REQUIRE_2FA = True
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0  # django-otp's back-off after a failure (its own tests)
+    c = _password_sign_in("nurse")
+    device, old_codes = _first_enrolment(c, org.nurse)
+    url = reverse("accounts:2fa_recovery_codes")
+    # an unverified session (password only) cannot regenerate them
+    stolen = _password_sign_in("nurse")
+    _assert_sent_to_verify(stolen.post(url, {"password": PASSWORD}))
+    wrong = c.post(url, {"password": "not-my-password"})
+    assert wrong.status_code == 400 and "password: that is not your password" in wrong.content.decode()
+    r = c.post(url, {"password": PASSWORD})
+    assert r.status_code == 200
+    new_codes = CODE_ITEM.findall(r.content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    assert sorted(
+        StaticToken.objects.filter(device__user=org.nurse).values_list("token", flat=True)
+    ) == sorted(new_codes)
+    assert (
+        AuditEvent.objects.filter(action=Action.TWO_FACTOR, summary="recovery codes regenerated").count() == 1
+    )
+    later = _password_sign_in("nurse")
+    assert later.post(reverse("accounts:2fa_verify"), {"code": old_codes[0]}).status_code == 400
+    assert later.post(reverse("accounts:2fa_verify"), {"code": new_codes[0]}).status_code == 302
+
+
+def test_recovery_codes_need_an_authenticator_first(org):
+    c = Client()
+    c.force_login(org.nurse)
+    r = c.post(reverse("accounts:2fa_recovery_codes"), {"password": PASSWORD})
+    assert r.status_code == 302 and r["Location"] == reverse("accounts:settings")
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    assert not StaticDevice.objects.filter(user=org.nurse).exists()
