@@ -171,6 +171,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# PostgreSQL two roles (docs/DEPLOYMENT.md): DATABASE_URL is the application role (no DDL, append-only
+# audit tables); KAIROS_DB_OWNER_URL, when set, is the owner role, used only by
+# `manage.py migrate --database owner` and `manage.py audit_db_grants`. Tests mirror it onto default.
+DB_OWNER_URL = env_secret("KAIROS_DB_OWNER_URL", "")
+if DB_OWNER_URL:
+    DATABASES["owner"] = dj_database_url.parse(DB_OWNER_URL, conn_max_age=0)
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kairos_cache"}}
@@ -249,6 +256,25 @@ if PRODUCTION and not KAIROS_BASE_URL.startswith("https://"):
 
 # Break-glass grants last this long (a clinic policy, not a clinical number).
 KAIROS_BREAK_GLASS_MINUTES = env_int("KAIROS_BREAK_GLASS_MINUTES", 60, minimum=5, maximum=24 * 60)
+
+# Tamper-evident audit trail (kairos.audit.keys, kairos.audit.checkpoint; docs/DEPLOYMENT.md). The HMAC
+# key file is never in the database: one key per line, newest last (it signs), all verify. Production
+# refuses to start without a readable file of 32+ byte keys; dev and tests default to var/audit.key,
+# created (mode 0600) on first use. Checkpoints of every chain head go to a directory on a schedule
+# (`manage.py audit_checkpoint`, run by `make run`'s ticker; cron/systemd timer in production).
+AUDIT_KEY_FILE = env_str("KAIROS_AUDIT_KEY_FILE", "" if PRODUCTION else str(VAR_DIR / "audit.key"))
+AUDIT_KEY_AUTOCREATE = not PRODUCTION and env_str("KAIROS_AUDIT_KEY_FILE", "") == ""
+if PRODUCTION:
+    from kairos.audit.keys import KeyFileError, parse_key_file
+
+    if not AUDIT_KEY_FILE:
+        raise ImproperlyConfigured("KAIROS_MODE=production needs KAIROS_AUDIT_KEY_FILE (the audit HMAC key)")
+    try:
+        parse_key_file(AUDIT_KEY_FILE)
+    except KeyFileError as exc:
+        raise ImproperlyConfigured(f"KAIROS_MODE=production: {exc}") from None
+AUDIT_CHECKPOINT_DIR = Path(env_str("KAIROS_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_MINUTES = env_int("KAIROS_AUDIT_CHECKPOINT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
 
 # Rate limits (kairos.web.ratelimit): requests per 60-second window; 0 = off (dev only). Links: a patient
 # needs a handful of requests per questionnaire, a waiting room may share one address. Sign-in: POSTs from
