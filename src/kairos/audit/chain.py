@@ -1,8 +1,16 @@
 """Canonical form and hashing of audit rows - identical on SQLite and PostgreSQL.
 
 Canonical form: sorted-key JSON (no whitespace, ASCII) of the row's fields, times as UTC ISO-8601 with
-microseconds, decimals as strings, foreign keys as their ids. ``hash = sha256(canonical)``, and the
-canonical form includes ``prev_hash``, which links the chain.
+microseconds, decimals as strings, foreign keys as their ids. The canonical form includes ``prev_hash``,
+which links the chain.
+
+Two kinds of row (see :mod:`kairos.audit.keys`):
+
+- **keyed** (``key_id`` set): ``hash = HMAC-SHA256(key, canonical)``; the canonical form also holds
+  ``key_id``. Without the key nobody can recompute it, so a rewritten chain no longer verifies.
+- **legacy** (``key_id`` empty, written before a key existed): ``hash = sha256(canonical)``, canonical
+  form as it always was. Such rows are never re-hashed. A keyed row may follow a legacy one (linked by
+  ``prev_hash`` as usual); a legacy row after a keyed one is a downgrade and fails verification.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import hmac
 import json
 import uuid
 from typing import Any
@@ -46,7 +55,7 @@ def normalise(value: Any) -> Any:
 
 
 def row_fields(event: Any) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "chain": event.chain,
         "seq": event.seq,
         "occurred_at": utc_iso(event.occurred_at),
@@ -65,7 +74,17 @@ def row_fields(event: Any) -> dict[str, Any]:
         "ip": event.ip,
         "prev_hash": event.prev_hash,
     }
+    key_id = getattr(event, "key_id", "")
+    if key_id:  # legacy rows keep their original canonical form
+        fields["key_id"] = key_id
+    return fields
 
 
-def compute_hash(event: Any) -> str:
-    return hashlib.sha256(canonical_json(row_fields(event)).encode("ascii")).hexdigest()
+def compute_hash(event: Any, key: bytes | None = None) -> str:
+    """SHA-256 of a legacy row; HMAC-SHA256 with ``key`` of a keyed row (``key`` required then)."""
+    message = canonical_json(row_fields(event)).encode("ascii")
+    if getattr(event, "key_id", ""):
+        if key is None:
+            raise ValueError(f"row signed with audit key {event.key_id} needs that key to be hashed")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()

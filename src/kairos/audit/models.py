@@ -1,10 +1,12 @@
 """Audit events, hash-chained per clinic.
 
 Each row stores ``prev_hash`` (the previous row's ``hash`` in the same chain) and its own ``hash`` =
-SHA-256 of its canonical form (see :mod:`kairos.audit.chain`). Rows are appended under a row lock on the
+HMAC-SHA256 of its canonical form under the audit key named by ``key_id`` (rows written before a key
+existed: plain SHA-256, empty ``key_id``; see :mod:`kairos.audit.chain` and :mod:`kairos.audit.keys`). Rows are appended under a row lock on the
 chain's :class:`ChainHead`, so concurrent writers never fork a chain. Database triggers (migration
-0002) refuse UPDATE and DELETE on both SQLite and PostgreSQL; the model guard below is only the first
-line of defence.
+0002) refuse UPDATE and DELETE on both SQLite and PostgreSQL, and (migration 0005) refuse deleting a
+chain head or moving it backwards; the model guard below is only the first line of defence. On
+PostgreSQL the application role holds no UPDATE/DELETE right on these tables at all (docs/DEPLOYMENT.md).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # id of the HMAC key that signed this row (kairos.audit.keys.key_id_for); empty on legacy rows.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_seq_per_chain")]

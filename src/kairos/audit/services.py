@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,12 @@ from django.utils import timezone
 
 from kairos.audit import context
 from kairos.audit.chain import GENESIS, compute_hash, normalise
+from kairos.audit.keys import configured_keys, current_key
 from kairos.audit.models import GLOBAL_CHAIN, Action, AuditEvent, ChainHead
+
+
+class AuditKeyMissing(Exception):
+    """Keyed rows (or a checkpoint) need an audit key that is not configured; the message names it."""
 
 
 def chain_for(clinic_id: int | None) -> str:
@@ -45,7 +51,13 @@ def record(
     reason: str = "",
     actor_username: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the clinic's chain, serialised by a row lock on the chain head."""
+    """Append one event to the clinic's chain, serialised by a row lock on the chain head.
+
+    Signed with the current audit key (HMAC-SHA256, ``key_id`` on the row) when a key file is
+    configured; an unreadable key file fails the write (and so the caller's transaction) rather than
+    writing an unsigned row.
+    """
+    key = current_key()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
@@ -72,9 +84,10 @@ def record(
         request_id=ctx.request_id,
         ip=ctx.ip,
         prev_hash=head.last_hash,
+        key_id=key.key_id if key else "",
     )
     # Truncate to microseconds explicitly (already the case) so every engine stores what we hashed.
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, key.secret if key else None)
     event.save(force_insert=True)
     head.seq = event.seq
     head.last_hash = event.hash
@@ -96,14 +109,33 @@ class ChainProblem:
     problem: str
 
     def __str__(self) -> str:
-        where = f"row id {self.event_id} (seq {self.seq})" if self.event_id else "chain head"
+        if self.event_id:
+            where = f"row id {self.event_id} (seq {self.seq})"
+        elif self.seq is not None:
+            where = f"seq {self.seq}"
+        else:
+            where = "chain head"
         return f"{self.chain}: {where}: {self.problem}"
 
 
-def verify_chain(chain: str) -> ChainProblem | None:
-    """Recompute one chain; return its first problem, or None when intact."""
+def key_secrets() -> dict[str, bytes]:
+    """Every configured audit key by id (empty when no key file is configured)."""
+    return {key.key_id: key.secret for key in configured_keys()}
+
+
+def verify_chain(chain: str, keys: Mapping[str, bytes] | None = None) -> ChainProblem | None:
+    """Recompute one chain; return its first problem, or None when intact.
+
+    Keyed rows are checked with the HMAC key their ``key_id`` names (``keys``: id -> secret, default the
+    configured key file), legacy rows with SHA-256. A legacy row after a keyed one is refused: that is
+    what rewriting a chain without the key looks like. Raises :class:`AuditKeyMissing` when keyed rows
+    exist but no key at all is configured (a configuration problem, not evidence of tampering).
+    """
+    if keys is None:
+        keys = key_secrets()
     expected_prev = GENESIS
     expected_seq = 1
+    keyed_seen = False
     last = None
     for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
@@ -114,7 +146,31 @@ def verify_chain(chain: str) -> ChainProblem | None:
             return ChainProblem(
                 chain, event.pk, event.seq, "previous-hash link broken (rows reordered or removed)"
             )
-        if compute_hash(event) != event.hash:
+        secret = None
+        if event.key_id:
+            secret = keys.get(event.key_id)
+            if secret is None:
+                if not keys:
+                    raise AuditKeyMissing(
+                        f"row id {event.pk} of chain {chain} is signed with audit key id {event.key_id}, "
+                        "but no audit key is configured (set KAIROS_AUDIT_KEY_FILE)"
+                    )
+                return ChainProblem(
+                    chain,
+                    event.pk,
+                    event.seq,
+                    f"signed with audit key id {event.key_id}, which is not in the key file "
+                    "(key removed, or row forged)",
+                )
+            keyed_seen = True
+        elif keyed_seen:
+            return ChainProblem(
+                chain,
+                event.pk,
+                event.seq,
+                "unsigned row after signed rows (chain rewritten without the audit key)",
+            )
+        if compute_hash(event, secret) != event.hash:
             return ChainProblem(chain, event.pk, event.seq, "content does not match its hash (row altered)")
         expected_prev = event.hash
         expected_seq += 1
@@ -131,7 +187,8 @@ def verify_chain(chain: str) -> ChainProblem | None:
 
 
 def verify_all() -> tuple[int, list[ChainProblem]]:
+    keys = key_secrets()
     chains = set(AuditEvent.objects.values_list("chain", flat=True).distinct())
     chains |= set(ChainHead.objects.values_list("chain", flat=True))
-    problems = [p for c in sorted(chains) if (p := verify_chain(c)) is not None]
+    problems = [p for c in sorted(chains) if (p := verify_chain(c, keys)) is not None]
     return len(chains), problems
