@@ -4,8 +4,9 @@ stops them all.
 Prints the URL and (dev mode) the demo logins first. Each child leads its own process group, so
 stopping it also stops its own children (runserver's autoreloader). The periodic jobs
 (``manage.py measures_tick``: questionnaire reminders, due/expired measurements, alert re-notification)
-run from a thread here every ``KAIROS_TICK_SECONDS``; in production run that command from cron or a
-systemd timer.
+and the signed audit checkpoints (``manage.py audit_checkpoint``: writes one into
+``KAIROS_AUDIT_CHECKPOINT_DIR`` when ``KAIROS_AUDIT_CHECKPOINT_MINUTES`` have passed) run from a thread
+here every ``KAIROS_TICK_SECONDS``; in production run those commands from cron or a systemd timer.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> int:
     def ticker() -> None:
         while not stopping.wait(tick_seconds):
             subprocess.run([python, manage, "measures_tick", "-v", "0"], check=False, start_new_session=True)
+            subprocess.run([python, manage, "audit_checkpoint", "-v", "0"], check=False, start_new_session=True)
 
     threading.Thread(target=ticker, daemon=True).start()
 
