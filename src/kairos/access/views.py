@@ -12,6 +12,7 @@ from kairos.access import policies, services
 from kairos.access.models import BreakGlassGrant
 from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
+from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.web.forms import add_service_errors
 
 
@@ -55,9 +56,18 @@ def review(request: HttpRequest) -> HttpResponse:
     clinic_ids = policies.clinic_ids_for(request.user, Act.BREAK_GLASS_REVIEW)
     if not clinic_ids:
         raise PermissionDenied("your role may not review break-glass access")
-    grants = BreakGlassGrant.objects.filter(patient__clinic_id__in=clinic_ids).select_related(
-        "user", "patient", "reviewed_by"
-    )[:200]
+    grants = list(
+        BreakGlassGrant.objects.filter(patient__clinic_id__in=clinic_ids).select_related(
+            "user", "patient", "reviewed_by"
+        )[:200]
+    )
+    # the list shows patients' MRNs and the grants' reasons: a PHI read, one row per clinic shown
+    record_list_read(
+        request.user,
+        clinic_counts(g.patient.clinic_id for g in grants),
+        object_type="access.breakglass_review",
+        summary="break-glass review list",
+    )
     return render(request, "access/review.html", {"grants": grants})
 
 

@@ -55,12 +55,35 @@ def _filtered(request: HttpRequest, perm: str) -> tuple[AuditFilterForm, QuerySe
     return form, qs
 
 
+def _record_search(request: HttpRequest, page_number: int, shown_clinics: list[int | None]) -> None:
+    """The auditor's own search is audited: one READ per clinic whose trail they may search, with the
+    filters as typed, the page and how many of that clinic's rows the page showed (sign-in rows of the
+    global chain are counted under ``global``)."""
+    filters = {k: v[:200] for k, v in request.GET.items() if k != "page"}
+    for clinic_id in policies.clinic_ids_for(request.user, Act.AUDIT_VIEW):
+        record(
+            Action.READ,
+            actor=request.user,
+            clinic=clinic_id,
+            object_type="audit.search",
+            object_id=clinic_id,
+            summary=f"audit trail searched (page {page_number})",
+            new={
+                "filters": filters,
+                "page": page_number,
+                "shown": sum(c == clinic_id for c in shown_clinics),
+                "shown_global": sum(c is None for c in shown_clinics),
+            },
+        )
+
+
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request, Act.AUDIT_VIEW)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    _record_search(request, page.number, [e.clinic_id for e in page.object_list])
     return render(
         request,
         "audit/list.html",

@@ -280,6 +280,16 @@ AUDIT_CHECKPOINT_MINUTES = env_int("KAIROS_AUDIT_CHECKPOINT_MINUTES", 60, minimu
 # needs a handful of requests per questionnaire, a waiting room may share one address. Sign-in: POSTs from
 # one address across all usernames (django-axes locks username+address after 5 failures). API: per token.
 KAIROS_RATE_LINK_PER_MINUTE = env_int("KAIROS_RATE_LINK_PER_MINUTE", 60, minimum=0, maximum=100_000)
+# Audit volume bounds (kairos.audit.reads, kairos.audit.middleware, kairos.accounts.signals). Polled
+# partials (board, alerts: every 10 s) record one read per user and object per window; denied-access rows
+# at most one per user+route+object per minute and this many per user per minute; failed sign-ins for
+# unknown usernames at most one row per client address per minute. Suppressed repeats are counted and
+# reported in the next row's ``new`` as {"suppressed": k}.
+KAIROS_AUDIT_READ_THROTTLE_MINUTES = env_int(
+    "KAIROS_AUDIT_READ_THROTTLE_MINUTES", 15, minimum=1, maximum=24 * 60
+)
+KAIROS_AUDIT_DENIED_PER_MINUTE = env_int("KAIROS_AUDIT_DENIED_PER_MINUTE", 20, minimum=1, maximum=10_000)
+
 KAIROS_RATE_LOGIN_PER_MINUTE = env_int("KAIROS_RATE_LOGIN_PER_MINUTE", 30, minimum=0, maximum=100_000)
 KAIROS_RATE_API_PER_MINUTE = env_int("KAIROS_RATE_API_PER_MINUTE", 600, minimum=0, maximum=1_000_000)
 _RATE_LIMITS_OFF = [

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
@@ -100,6 +101,12 @@ def session_list(request: HttpRequest) -> HttpResponse:
         scheduled_for__lt=dt.datetime.combine(day + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC),
     )
     sessions = [s for s in qs.order_by("scheduled_for") if selectors.local_date(s, s.scheduled_for) == day]
+    record_list_read(
+        request.user,
+        clinic_counts(s.clinic_id for s in sessions),
+        object_type="dosing.sessions",
+        summary=f"session list {day.isoformat()}",
+    )
     return render(
         request,
         "dosing/list.html",
@@ -348,7 +355,7 @@ def add_reading(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 def flowsheet_partial(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.get_session(request.user, session_id, Act.SESSION_VIEW)
+    session = selectors.read_session(request.user, session_id, purpose="flowsheet")
     return render(request, "dosing/_flowsheet.html", _context(request, session))
 
 
@@ -402,6 +409,12 @@ def rems_list(request: HttpRequest) -> HttpResponse:
     if not policies.any_clinic(request.user, Act.SESSION_VIEW):
         raise PermissionDenied("your role may not see REMS forms")
     rows = selectors.rems_forms(request.user, timezone.now())
+    record_list_read(
+        request.user,
+        clinic_counts(r["session"].clinic_id for r in rows),
+        object_type="dosing.remsform",
+        summary="REMS form list",
+    )
     return render(request, "dosing/rems_list.html", {"rows": rows})
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
+from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.audit.services import record
 from kairos.measures.models import MeasureAlert, MeasurementDue, QuestionnaireResponse
 from kairos.patients.selectors import get_patient
@@ -50,8 +51,11 @@ def dues_of(patient: Any) -> QuerySet[MeasurementDue]:
     return MeasurementDue.objects.filter(patient=patient).order_by("due_at", "id")
 
 
-def board_alerts(user: Any, *, include_acknowledged: bool = False, limit: int = 200) -> list[MeasureAlert]:
-    """Alerts of the clinics where the user may view the board; open ones first. Audited once per clinic."""
+def board_alerts(
+    user: Any, *, include_acknowledged: bool = False, limit: int = 200, throttle: bool = False
+) -> list[MeasureAlert]:
+    """Alerts of the clinics where the user may view the board; open ones first. Audited once per clinic;
+    ``throttle`` (the 10-second poll): once per user and clinic per ``KAIROS_AUDIT_READ_THROTTLE_MINUTES``."""
     clinic_ids = policies.clinic_ids_for(user, Act.ALERT_VIEW)
     if not clinic_ids:
         raise PermissionDenied("your role may not view the alert board")
@@ -61,14 +65,13 @@ def board_alerts(user: Any, *, include_acknowledged: bool = False, limit: int = 
     if not include_acknowledged:
         qs = qs.filter(acknowledged_at__isnull=True)
     alerts = list(qs.order_by("acknowledged_at", "-created_at", "-id")[:limit])
-    for clinic_id in sorted({a.clinic_id for a in alerts}):
-        record(
-            Action.READ,
-            actor=user,
-            clinic=clinic_id,
-            object_type="measures.alert_board",
-            summary=f"alert board ({sum(a.clinic_id == clinic_id for a in alerts)} shown)",
-        )
+    record_list_read(
+        user,
+        clinic_counts(a.clinic_id for a in alerts),
+        object_type="measures.alert_board",
+        summary="alert board",
+        throttle=throttle,
+    )
     return alerts
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.audit.reads import record_read
 from kairos.clinical.instruments import Instrument, Rater, all_instruments, get
 from kairos.measures import selectors, services
 from kairos.measures.domain import CHECKS_BY_ID
@@ -139,7 +140,10 @@ def patient_form(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def alert_board(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
-    alerts = selectors.board_alerts(request.user, include_acknowledged=show_all)
+    # the htmx request is the board's 10-second poll: throttled (kairos.audit.reads)
+    alerts = selectors.board_alerts(
+        request.user, include_acknowledged=show_all, throttle=bool(getattr(request, "htmx", False))
+    )
     ack_clinics = set(policies.clinic_ids_for(request.user, Act.ALERT_ACK))
     ctx = {"alerts": alerts, "ack_clinics": ack_clinics, "show_all": show_all}
     template = "measures/_alert_rows.html" if request.htmx else "measures/alerts.html"  # type: ignore[attr-defined]
@@ -205,6 +209,8 @@ def _self_report() -> list[Instrument]:
 @login_required
 def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient(request.user, patient_id, Act.LINK_SEND)
+    if request.method == "GET":  # a POST writes the link (audited by create_link)
+        record_read(request.user, patient=patient, obj=patient, summary="send questionnaire link opened")
     options = _self_report()
     open_dues = MeasurementDue.objects.filter(
         patient=patient,
@@ -261,6 +267,8 @@ def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) 
             f"instrument: {instrument_id!r} is not entered here (one of {', '.join(CLINICIAN_ENTRY)})"
         )
     inst = get(instrument_id)
+    if request.method == "GET":  # a POST writes the response (audited by enter_clinician_response)
+        record_read(request.user, patient=patient, obj=patient, summary=f"{inst.id} entry form opened")
     opts = services.clinic_options(patient.clinic_id, self_report=False)
     licensed_ok = not inst.requires_licence_flag or inst.licence_key in opts.licences
     values: dict[str, Any] = {}

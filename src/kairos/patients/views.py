@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
+from kairos.audit.reads import record_read
 from kairos.patients import selectors, services
 from kairos.patients.forms import NewPatientForm, PatientForm, WeightForm
 from kairos.web.forms import add_service_errors
@@ -54,6 +55,8 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.get_patient(request.user, patient_id, Act.PATIENT_EDIT)
+    if request.method == "GET":  # a POST writes (audited by update_patient)
+        record_read(request.user, patient=patient, obj=patient, summary="demographics edit form opened")
     form = (
         PatientForm(request.POST or None, instance=patient)
         if request.method == "POST"
