@@ -44,6 +44,12 @@ class Act(enum.StrEnum):
     SCHEDULE_VIEW = "schedule.view"  # see appointments (front desk too; no clinical notes)
     SCHEDULE_BOOK = "schedule.book"  # book, move, cancel appointments
     BOARD_VIEW = "board.view"  # today's chairs and patient states
+    # Minimum necessary (issue #9): schedule pages and the courses API show everyone with SCHEDULE_VIEW /
+    # BOARD_VIEW the schedule facts only (date, time, chair, patient name, generic session kind such as
+    # "Dosing session", arrival state); this action adds the clinical detail of the same rows: protocol
+    # (it names the drug), indication, planned drug, route, dose and phase, and clinical session states
+    # (e.g. a pre-dose hold). Front desk and clinic admin do not have it.
+    CLINICAL_DETAIL = "clinical.detail"
     CLINIC_SETTINGS = "clinic.settings"  # REMS certification, calendar, chairs, closures
     # dosing day (sessions, flowsheet, discharge, REMS monitoring form, integration notes)
     SESSION_VIEW = "session.view"  # the structured dosing-session record (PHI)
@@ -103,6 +109,7 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.SCHEDULE_VIEW: frozenset({P, N, T, F, A, AU}),
     Act.SCHEDULE_BOOK: frozenset({P, N, F}),
     Act.BOARD_VIEW: frozenset({P, N, T, F, A, AU}),
+    Act.CLINICAL_DETAIL: CLINICAL | {AU},  # not front desk / clinic admin: schedule facts only
     Act.CLINIC_SETTINGS: frozenset({A}),
     Act.SESSION_VIEW: CLINICAL | {AU},
     Act.SESSION_CHART: frozenset({P, N}),

@@ -1,4 +1,9 @@
-"""Courses API: ``GET /api/v1/courses`` (filters patient, status) and ``GET /api/v1/courses/{course_id}``."""
+"""Courses API: ``GET /api/v1/courses`` (filters patient, status) and ``GET /api/v1/courses/{course_id}``.
+
+Minimum necessary: a caller without ``Act.CLINICAL_DETAIL`` in the course's clinic (front desk, clinic
+admin) gets the schedule facts only; the clinical fields keep their type but are empty: ``protocol_id``,
+``indication``, ``phase``, ``planned_route`` and ``planned_drug`` are ``""``, ``planned_dose_mg`` is null.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +72,20 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> list[Co
         raise ValidationError({"offset": "offset must be 0 or more"})
     qs = selectors.courses_for(request.user, patient_id=filters.patient, status=filters.status)
     rows = list(qs.order_by("-start_date", "-id")[filters.offset : filters.offset + filters.limit])
+    clinical = set(policies.clinic_ids_for(request.user, Act.CLINICAL_DETAIL))
+    out = [
+        CourseOut(
+            id=c.pk,
+            clinic_id=c.clinic_id,
+            patient_id=c.patient_id,
+            protocol_id=c.protocol_id if c.clinic_id in clinical else "",
+            indication=c.indication if c.clinic_id in clinical else "",
+            status=c.status,
+            start_date=c.start_date,
+            created_at=c.created_at,
+        )
+        for c in rows
+    ]
     for clinic_id in sorted({c.clinic_id for c in rows}):
         record(
             Action.READ,
@@ -75,25 +94,26 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> list[Co
             object_type="courses.course",
             summary=f"API course list ({sum(c.clinic_id == clinic_id for c in rows)})",
         )
-    return rows  # type: ignore[return-value]
+    return out
 
 
 @router.get("/{course_id}", response=CourseDetailOut, summary="One course with its appointments")
 def get_course(request: HttpRequest, course_id: int) -> CourseDetailOut:
     course = selectors.read_course(request.user, course_id)
+    clinical = policies.can(request.user, Act.CLINICAL_DETAIL, course.clinic_id)
     appts = [
         AppointmentOut(
             id=a.pk,
             kind=a.kind,
             number=a.number,
-            phase=a.phase,
+            phase=a.phase if clinical else "",
             starts_at=a.starts_at,
             ends_at=a.ends_at,
             chair=a.chair.name if a.chair else None,
             therapist_id=a.therapist_id,
-            planned_dose_mg=a.planned_dose_mg,
-            planned_route=a.planned_route,
-            planned_drug=a.planned_drug,
+            planned_dose_mg=a.planned_dose_mg if clinical else None,
+            planned_route=a.planned_route if clinical else "",
+            planned_drug=a.planned_drug if clinical else "",
             status=a.status,
             linked_dose_appointment_id=a.linked_dose_appointment_id,
         )
@@ -103,8 +123,8 @@ def get_course(request: HttpRequest, course_id: int) -> CourseDetailOut:
         id=course.pk,
         clinic_id=course.clinic_id,
         patient_id=course.patient_id,
-        protocol_id=course.protocol_id,
-        indication=course.indication,
+        protocol_id=course.protocol_id if clinical else "",
+        indication=course.indication if clinical else "",
         status=course.status,
         start_date=course.start_date,
         created_at=course.created_at,

@@ -16,8 +16,7 @@ from django.utils import timezone
 from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
-from kairos.audit.models import Action
-from kairos.audit.reads import record_read
+from kairos.audit.models import Action, AuditEvent
 from kairos.audit.services import record
 from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Chair, Course
 
@@ -31,7 +30,20 @@ BOARD_STATES = (
     "ready_for_discharge",
     "discharged",
 )
+BOARD_AUDIT_EVERY_S = 15 * 60  # the polled board is audited at most once per user, clinic and 15 minutes
 
+
+# Minimum necessary: what a role without Act.CLINICAL_DETAIL (front desk, clinic admin) sees of a session's
+# state on the board: whether the patient is expected, has arrived, is in the chair, may leave or has left.
+# Why a patient waits (pre-checks, a pre-dose hold) and the dosing phases are clinical.
+IN_SESSION = "in_session"
+ARRIVAL_STATE = {
+    "prechecks_done": IN_SESSION,
+    "ready_to_dose": IN_SESSION,
+    "dosing": IN_SESSION,
+    "monitoring": IN_SESSION,
+    "held": IN_SESSION,
+}
 
 _M = TypeVar("_M", bound=Model)
 
@@ -158,13 +170,8 @@ class BoardRow:
     appointments: list[tuple[Appointment, str]]
 
 
-def board(
-    user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True, throttle: bool = False
-) -> list[BoardRow]:
+def board(user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True) -> list[BoardRow]:
     """Every chair and its patients on ``day`` (clinic time), plus a row for therapy sessions without a chair.
-
-    Audited as one read of (clinic, day); ``throttle`` (the polled partial): at most once per user, clinic,
-    day and ``KAIROS_AUDIT_READ_THROTTLE_MINUTES`` (see :mod:`kairos.audit.reads`).
 
     Constant queries: chairs, appointments of the day (with patient/chair/therapist), the dosing states."""
     policies.require(user, Act.BOARD_VIEW, clinic.pk)
@@ -178,6 +185,7 @@ def board(
         .select_related("patient", "chair", "therapist")
         .order_by("starts_at", "id")
     )
+    clinical = policies.can(user, Act.CLINICAL_DETAIL, clinic.pk)
     states_fn = _dosing_board_states()
     states: dict[int, str] = states_fn(clinic, day) if states_fn is not None else {}
     by_chair: dict[int | None, list[tuple[Appointment, str]]] = {c.pk: [] for c in chairs}
@@ -186,19 +194,30 @@ def board(
         state = states.get(a.pk) or ("discharged" if a.status == AppointmentStatus.COMPLETED else "expected")
         if a.status == AppointmentStatus.MISSED:
             state = "missed"
+        if not clinical:
+            state = ARRIVAL_STATE.get(state, state)
         by_chair.setdefault(a.chair_id, []).append((a, state))
     rows = [BoardRow(c, by_chair[c.pk]) for c in chairs if c.active or by_chair[c.pk]]
     if by_chair[None]:
         rows.append(BoardRow(None, by_chair[None]))
     if audit and appts:
-        record_read(
-            user,
+        since = timezone.now() - dt.timedelta(seconds=BOARD_AUDIT_EVERY_S)
+        recent = AuditEvent.objects.filter(
+            actor=user,
             clinic=clinic,
             object_type="courses.board",
             object_id=day.isoformat(),
-            summary=f"today's board {day.isoformat()} ({len(appts)} appointments)",
-            throttle=throttle,
-        )
+            occurred_at__gte=since,
+        ).exists()
+        if not recent:
+            record(
+                Action.READ,
+                actor=user,
+                clinic=clinic,
+                object_type="courses.board",
+                object_id=day.isoformat(),
+                summary=f"today's board {day.isoformat()} ({len(appts)} appointments)",
+            )
     return rows
 
 
