@@ -16,7 +16,8 @@ from django.utils import timezone
 from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
-from kairos.audit.models import Action, AuditEvent
+from kairos.audit.models import Action
+from kairos.audit.reads import record_read
 from kairos.audit.services import record
 from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Chair, Course
 
@@ -30,7 +31,6 @@ BOARD_STATES = (
     "ready_for_discharge",
     "discharged",
 )
-BOARD_AUDIT_EVERY_S = 15 * 60  # the polled board is audited at most once per user, clinic and 15 minutes
 
 
 # Minimum necessary: what a role without Act.CLINICAL_DETAIL (front desk, clinic admin) sees of a session's
@@ -170,8 +170,13 @@ class BoardRow:
     appointments: list[tuple[Appointment, str]]
 
 
-def board(user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True) -> list[BoardRow]:
+def board(
+    user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True, throttle: bool = False
+) -> list[BoardRow]:
     """Every chair and its patients on ``day`` (clinic time), plus a row for therapy sessions without a chair.
+
+    Audited as one read of (clinic, day); ``throttle`` (the polled partial): at most once per user, clinic,
+    day and ``KAIROS_AUDIT_READ_THROTTLE_MINUTES`` (see :mod:`kairos.audit.reads`).
 
     Constant queries: chairs, appointments of the day (with patient/chair/therapist), the dosing states."""
     policies.require(user, Act.BOARD_VIEW, clinic.pk)
@@ -201,23 +206,14 @@ def board(user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True) -> lis
     if by_chair[None]:
         rows.append(BoardRow(None, by_chair[None]))
     if audit and appts:
-        since = timezone.now() - dt.timedelta(seconds=BOARD_AUDIT_EVERY_S)
-        recent = AuditEvent.objects.filter(
-            actor=user,
+        record_read(
+            user,
             clinic=clinic,
             object_type="courses.board",
             object_id=day.isoformat(),
-            occurred_at__gte=since,
-        ).exists()
-        if not recent:
-            record(
-                Action.READ,
-                actor=user,
-                clinic=clinic,
-                object_type="courses.board",
-                object_id=day.isoformat(),
-                summary=f"today's board {day.isoformat()} ({len(appts)} appointments)",
-            )
+            summary=f"today's board {day.isoformat()} ({len(appts)} appointments)",
+            throttle=throttle,
+        )
     return rows
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.audit.reads import record_read
 from kairos.clinical.schedule import Plan
 from kairos.courses import adapters, selectors, services
 from kairos.courses.forms import (
@@ -62,6 +63,7 @@ def _parse_moves(request: HttpRequest, plan: Plan) -> tuple[dict[int, dt.date], 
 @login_required
 def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_selectors.get_patient(request.user, patient_id, Act.COURSE_PLAN)
+    record_read(request.user, patient=patient, obj=patient, summary="course planning opened")
     therapists = [(u.pk, u.get_full_name() or u.username) for u in services.therapists_of(patient.clinic)]
     form = PlanForm(request.POST or None, therapists=therapists)
     ctx: dict[str, Any] = {"patient": patient, "form": form, "plan": None}
@@ -237,7 +239,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 BOARD_RANGE_DAYS = 3660  # ten years either way: history and planning, and date arithmetic stays in range
 
 
-def _board_context(request: HttpRequest) -> dict[str, Any]:
+def _board_context(request: HttpRequest, *, throttle: bool = False) -> dict[str, Any]:
     clinics = selectors.board_clinics(request.user)
     raw = request.GET.get("clinic")
     clinic = clinics[0]
@@ -255,7 +257,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
             raise ValidationError({"day": "day must be a date YYYY-MM-DD"}) from None
         if abs((day - today).days) > BOARD_RANGE_DAYS:
             raise ValidationError({"day": f"day must be within {BOARD_RANGE_DAYS} days of today"})
-    rows = selectors.board(request.user, clinic, day)
+    rows = selectors.board(request.user, clinic, day, throttle=throttle)
     return {
         "clinics": clinics,
         "clinic": clinic,
@@ -280,8 +282,9 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def board_partial(request: HttpRequest) -> HttpResponse:
+    """The board's 10-second poll: audited once per user, clinic and day per throttle window."""
     try:
-        ctx = _board_context(request)
+        ctx = _board_context(request, throttle=True)
     except ValidationError as exc:
         return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain")
     return render(request, "courses/_board.html", ctx)
