@@ -86,6 +86,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Every token expires (KAIROS_API_TOKEN_DAYS by default); a read-only token may only GET/HEAD.
+    expires_at = models.DateTimeField()
+    read_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -94,8 +97,22 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.hint}…)"
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expired else "active"
+
+    @property
+    def scope(self) -> str:
+        return "read-only" if self.read_only else "read-write"
 
     @staticmethod
     def generate() -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,24 +18,52 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kairos.access import policies
 from kairos.access.policies import Act
-from kairos.accounts.models import ApiToken, Membership, hash_token
+from kairos.accounts.models import TOKEN_PREFIX, ApiToken, Membership, hash_token
 from kairos.audit.models import Action
 from kairos.audit.services import record
 
+TOKEN_DAYS_MIN, TOKEN_DAYS_MAX = 1, 365
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TokenRefused(Exception):
+    """A known, active-looking token that may not be used for this request: expired (401) or a
+    read-only token on a method that writes (403). ``detail`` is safe to show its owner."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
 
 @transaction.atomic
-def create_token(user: Any, name: str) -> tuple[ApiToken, str]:
-    """Create a token; the raw value is returned once and never stored."""
+def create_token(
+    user: Any, name: str, *, days: int | None = None, read_only: bool = False
+) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored. It expires after ``days``
+    (default: settings.KAIROS_API_TOKEN_DAYS); a ``read_only`` token may only read (GET/HEAD)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("name: 1–100 characters")
+    days = settings.KAIROS_API_TOKEN_DAYS if days is None else days
+    if not TOKEN_DAYS_MIN <= days <= TOKEN_DAYS_MAX:
+        raise ValueError(f"days: {TOKEN_DAYS_MIN}–{TOKEN_DAYS_MAX} (got {days})")
     raw = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), hint=raw[:12])
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        key_hash=hash_token(raw),
+        hint=raw[:12],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+        read_only=read_only,
+    )
     record(
         Action.TOKEN,
         actor=user,
         obj=token,
-        new={"name": name, "hint": token.hint},
+        new={"name": name, "hint": token.hint, "expires_at": token.expires_at, "read_only": read_only},
         summary="API token created",
     )
     return token, raw
@@ -56,8 +86,11 @@ def revoke_token(user: Any, token_id: int) -> ApiToken:
     return token
 
 
-def authenticate_token(raw: str) -> Any | None:
-    if not raw.startswith("kairos_") or len(raw) > 200:
+def authenticate_token(raw: str, method: str = "GET") -> Any | None:
+    """The token's user, or None for an unknown, revoked or malformed token (or an inactive user).
+    Raises :class:`TokenRefused` for an expired token, and for a read-only token on a method that
+    writes."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = (
         ApiToken.objects.select_related("user")
@@ -67,6 +100,15 @@ def authenticate_token(raw: str) -> Any | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
+    if token.expires_at <= now:
+        raise TokenRefused(
+            401,
+            f"token expired on {token.expires_at.date().isoformat()}; create a new one on your settings page",
+        )
+    if token.read_only and method.upper() not in SAFE_METHODS:
+        raise TokenRefused(
+            403, f"this token has the read-only scope: it may only use GET and HEAD, not {method.upper()}"
+        )
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

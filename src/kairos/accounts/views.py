@@ -160,6 +160,9 @@ def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> 
         "has_2fa": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "device_error": "",
         "codes_error": "",
+        "token_error": "",
+        "token_days": settings.KAIROS_API_TOKEN_DAYS,
+        "token_days_max": services.TOKEN_DAYS_MAX,
         "recovery_codes_left": StaticToken.objects.filter(device__user=user).count(),
         "is_clinic_admin": policies.any_clinic(user, Act.CLINIC_ADMIN),
     }
@@ -171,11 +174,32 @@ def _settings_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> 
 def account_settings(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST":
-        name = request.POST.get("name", "")
+        if settings.REQUIRE_2FA and not _is_verified(request):
+            # the middleware already sends an unverified session to verify/setup; never rely on it alone
+            return _settings_page(
+                request,
+                status=403,
+                token_error="Creating an API token needs a session verified with two-factor authentication.",
+            )
+        raw_days = request.POST.get("days", "").strip()
         try:
-            _, new_token = services.create_token(request.user, name)
+            days = int(raw_days) if raw_days else None
+        except ValueError:
+            return _settings_page(
+                request,
+                status=400,
+                token_error=f"days: a whole number of days, {services.TOKEN_DAYS_MIN}–"
+                f"{services.TOKEN_DAYS_MAX} (got {raw_days[:20]!r})",
+            )
+        try:
+            _, new_token = services.create_token(
+                request.user,
+                request.POST.get("name", ""),
+                days=days,
+                read_only=request.POST.get("read_only") in ("on", "1", "true"),
+            )
         except ValueError as exc:
-            messages.error(request, f"Token {exc}")
+            return _settings_page(request, status=400, token_error=f"Token {exc}")
     return _settings_page(request, new_token=new_token)
 
 

@@ -88,6 +88,8 @@ if PRODUCTION and not REQUIRE_2FA:
     raise ImproperlyConfigured(
         "KAIROS_MODE=production requires two-factor authentication (KAIROS_REQUIRE_2FA)"
     )
+# API tokens expire after this many days unless created with another lifetime (kairos.accounts.services).
+KAIROS_API_TOKEN_DAYS = env_int("KAIROS_API_TOKEN_DAYS", 90, minimum=1, maximum=365)
 DEMO_LOGINS = env_bool("KAIROS_DEMO", not PRODUCTION)
 if PRODUCTION and DEMO_LOGINS:
     raise ImproperlyConfigured("demo logins (KAIROS_DEMO) are for dev mode only")
