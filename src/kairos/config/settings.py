@@ -208,6 +208,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
+# The same client address as the rate limits: behind KAIROS_BEHIND_TLS_PROXY the proxy's X-Forwarded-For entry.
+AXES_CLIENT_IP_CALLABLE = "kairos.web.ratelimit.client_ip"
 OTP_TOTP_ISSUER = "Kairos"
 
 # Content-Security-Policy: no inline scripts or styles anywhere (htmx is configured accordingly).
@@ -278,10 +280,6 @@ if PRODUCTION:
 AUDIT_CHECKPOINT_DIR = Path(env_str("KAIROS_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 AUDIT_CHECKPOINT_MINUTES = env_int("KAIROS_AUDIT_CHECKPOINT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
 
-# Rate limits (kairos.web.ratelimit): requests per 60-second window; 0 = off (dev only). Links: a patient
-# needs a handful of requests per questionnaire, a waiting room may share one address. Sign-in: POSTs from
-# one address across all usernames (django-axes locks username+address after 5 failures). API: per token.
-KAIROS_RATE_LINK_PER_MINUTE = env_int("KAIROS_RATE_LINK_PER_MINUTE", 60, minimum=0, maximum=100_000)
 # Audit volume bounds (kairos.audit.reads, kairos.audit.middleware, kairos.accounts.signals). Polled
 # partials (board, alerts: every 10 s) record one read per user and object per window; denied-access rows
 # at most one per user+route+object per minute and this many per user per minute; failed sign-ins for
@@ -292,6 +290,10 @@ KAIROS_AUDIT_READ_THROTTLE_MINUTES = env_int(
 )
 KAIROS_AUDIT_DENIED_PER_MINUTE = env_int("KAIROS_AUDIT_DENIED_PER_MINUTE", 20, minimum=1, maximum=10_000)
 
+# Rate limits (kairos.web.ratelimit): requests per 60-second window; 0 = off (dev only). Links: a patient
+# needs a handful of requests per questionnaire, a waiting room may share one address. Sign-in: POSTs from
+# one address across all usernames (django-axes locks username+address after 5 failures). API: per token.
+KAIROS_RATE_LINK_PER_MINUTE = env_int("KAIROS_RATE_LINK_PER_MINUTE", 60, minimum=0, maximum=100_000)
 KAIROS_RATE_LOGIN_PER_MINUTE = env_int("KAIROS_RATE_LOGIN_PER_MINUTE", 30, minimum=0, maximum=100_000)
 KAIROS_RATE_API_PER_MINUTE = env_int("KAIROS_RATE_API_PER_MINUTE", 600, minimum=0, maximum=1_000_000)
 _RATE_LIMITS_OFF = [

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from kairos.audit import context
+from kairos.web.ratelimit import client_ip
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9\-]{8,36}$")
 
@@ -19,7 +20,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         token = context.begin(
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),  # behind KAIROS_BEHIND_TLS_PROXY: the proxy's X-Forwarded-For entry
             request_id=incoming if _SAFE_ID.match(incoming) else None,
         )
         try:

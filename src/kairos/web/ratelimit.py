@@ -21,6 +21,7 @@ Client address: ``REMOTE_ADDR``; with ``KAIROS_BEHIND_TLS_PROXY=1`` the last (ri
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -52,17 +53,26 @@ class Verdict:
         return self.count <= self.limit
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address: the proxy-appended ``X-Forwarded-For`` entry behind our TLS proxy, else
-    ``REMOTE_ADDR``. A client can prepend anything to ``X-Forwarded-For``; only the last entry, written by
-    the proxy we trust, is used, and only when ``KAIROS_BEHIND_TLS_PROXY=1`` says there is one."""
-    remote = str(request.META.get("REMOTE_ADDR") or "")
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's IP address: behind our TLS proxy the last ``X-Forwarded-For`` entry (the one the proxy
+    wrote; a client can prepend anything), else ``REMOTE_ADDR``; ``None`` if neither is an IP address.
+    Used by the rate limits, django-axes (``AXES_CLIENT_IP_CALLABLE``) and the audit trail's ``ip``."""
+    candidates = []
     if getattr(settings, "KAIROS_BEHIND_TLS_PROXY", False):
         forwarded = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
-        forwarded = [a for a in forwarded if a]
-        if forwarded:
-            return forwarded[-1][:64]
-    return remote[:64] or "unknown"
+        candidates.append(next((a for a in reversed(forwarded) if a), ""))
+    candidates.append(str(request.META.get("REMOTE_ADDR") or ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def client_address(request: HttpRequest) -> str:
+    """``client_ip`` for counter keys, ``unknown`` when there is none."""
+    return client_ip(request) or "unknown"
 
 
 def token_key(raw_token: str) -> str:
