@@ -22,14 +22,32 @@ def _tasks() -> Any:
     return tasks
 
 
-@transaction.atomic
+# One answer for every MRN that does not open a grant: unknown, in a clinic of another organisation, or in a
+# clinic id the user may not name. It names no clinic and says nothing about whether the MRN exists anywhere.
+NOT_GRANTED = "no patient with that MRN in that clinic of your organisation"
+
+
 def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant:
     """Grant ``user`` time-limited chart access to the patient with ``mrn`` in ``clinic_id``.
 
     Only prescribers and nurses may break glass, only within their own organisation, and only with a
     reason of at least 15 characters. The grant is audited in the patient's clinic chain and the
     clinic admins are notified (email, through the worker, after commit).
+
+    Non-disclosure (issue #9): whether an MRN exists is never revealed. Every refused request — unknown MRN,
+    MRN of a clinic of another organisation, clinic outside the organisation — runs the same single lookup,
+    writes the same ``denied`` audit row (in the requester's own clinic chain, never the target's, so the
+    chain written does not depend on the target) and raises the same :data:`NOT_GRANTED` error; the denial
+    is committed even though the request fails, so probing for MRNs leaves a trace.
     """
+    grant = _grant_or_deny(user, clinic_id, mrn, reason)
+    if grant is None:
+        raise ValidationError({"mrn": NOT_GRANTED})
+    return grant
+
+
+@transaction.atomic
+def _grant_or_deny(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant | None:
     from kairos.accounts.models import Clinic
     from kairos.patients.models import Patient
 
@@ -37,14 +55,26 @@ def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> Bre
     if len(reason) < 15:
         raise ValidationError({"reason": "reason: at least 15 characters saying why access is needed"})
     my_roles = policies.memberships(user)
-    if not any(role in policies.BREAK_GLASS_ROLES for role in my_roles.values()):
+    own = sorted(cid for cid, role in my_roles.items() if role in policies.BREAK_GLASS_ROLES)
+    if not own:
         raise ValidationError({"__all__": "only prescribers and nurses may use break-glass access"})
-    my_orgs = set(Clinic.objects.filter(pk__in=my_roles).values_list("organisation_id", flat=True))
+    mrn = mrn.strip()
+    # One query whatever the answer: the patient only if the clinic is in one of the user's organisations.
+    my_orgs = Clinic.objects.filter(pk__in=list(my_roles)).values("organisation_id")
     patient = Patient.objects.filter(
-        clinic_id=clinic_id, mrn=mrn.strip(), clinic__organisation_id__in=my_orgs
+        clinic_id=clinic_id, mrn=mrn, clinic__organisation_id__in=my_orgs
     ).first()
     if patient is None:
-        raise ValidationError({"mrn": "no patient with that MRN in that clinic of your organisation"})
+        record(
+            Action.DENIED,
+            actor=user,
+            clinic=own[0],
+            object_type="patients.patient",
+            new={"clinic_id": clinic_id, "mrn": mrn},
+            reason=reason,
+            summary="break-glass refused: no patient with that MRN in that clinic of the organisation",
+        )
+        return None
     grant = BreakGlassGrant.objects.create(
         user=user,
         patient=patient,

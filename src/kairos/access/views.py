@@ -17,7 +17,10 @@ from kairos.web.forms import add_service_errors
 
 
 class BreakGlassForm(forms.Form):
-    clinic = forms.TypedChoiceField(coerce=int)
+    # Offered as a choice of the organisation's clinics, but validated as a number only: a clinic id outside
+    # the choices gets the service's one refusal (the same status and body as an unknown MRN), not a
+    # different "not one of the available choices" error.
+    clinic = forms.IntegerField(widget=forms.Select, min_value=1, max_value=2**63 - 1)
     mrn = forms.CharField(max_length=32, label="MRN")
     reason = forms.CharField(widget=forms.Textarea, min_length=15, max_length=2000)
 
@@ -30,9 +33,9 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     orgs = Clinic.objects.filter(pk__in=roles).values("organisation_id")
     choices = list(Clinic.objects.filter(organisation_id__in=orgs).values_list("pk", "name"))
     form = BreakGlassForm(request.POST or None)
-    clinic_field = form.fields["clinic"]
-    assert isinstance(clinic_field, forms.TypedChoiceField)
-    clinic_field.choices = choices
+    widget = form.fields["clinic"].widget
+    assert isinstance(widget, forms.Select)
+    widget.choices = choices
     if request.method == "POST" and form.is_valid():
         try:
             grant = services.request_break_glass(

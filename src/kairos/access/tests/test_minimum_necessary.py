@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -266,3 +269,99 @@ def test_nurse_sees_the_diagnosis_and_score_the_front_desk_never_sees(world: Wor
     entries = {e.key: e for e in collect_entries()}
     assert DX in found_markers(_get(entries["GET patients:chart"], world, "nurse"))
     assert SEVERITY in found_markers(_get(entries["GET measures:patient"], world, "nurse"))
+
+
+# --- break-glass reveals nothing about whether an MRN exists -----------------------------------------------
+
+PROBE_MRN = "X-4242"
+BG_REASON = "patient collapsed in our waiting room"
+CSRF = re.compile(r"(csrfmiddlewaretoken\" value=\"|X-CSRFToken\": \")[^\"]+")
+
+
+def _masked(body: bytes) -> str:
+    """The page with the request-specific bits (the CSRF token, in the form and in the htmx headers) masked."""
+    return CSRF.sub(r"\1…", body.decode())
+
+
+def _probe(client: Client, clinic_id: int) -> tuple[int, str, int]:
+    """POST the break-glass form for PROBE_MRN: status, masked body, number of queries."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("access:breakglass"), {"clinic": clinic_id, "mrn": PROBE_MRN, "reason": BG_REASON}
+        )
+    return response.status_code, _masked(response.content), len(queries)
+
+
+def _make_patient(clinic: Any) -> Any:
+    from kairos.patients.models import Patient
+
+    return Patient.objects.create(
+        clinic=clinic,
+        mrn=PROBE_MRN,
+        given_name="Probe",
+        family_name="Target",
+        date_of_birth=dt.date(1990, 1, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "target", "named"),
+    [
+        # the MRN comes to exist in a clinic of another organisation; the user names their own org's clinic
+        ("prescriber", "far", "south"),
+        # ... and names that other organisation's clinic (a crafted POST: it is not among the choices)
+        ("prescriber", "far", "far"),
+        # a user of another organisation names a clinic of this one where the MRN comes to exist
+        ("far_prescriber", "north", "north"),
+    ],
+)
+def test_break_glass_answers_the_same_whether_or_not_the_mrn_exists(
+    persona: str, target: str, named: str, org: Any
+) -> None:
+    client = Client()
+    client.force_login(getattr(org, persona))
+    clinic_id = getattr(org, named).pk
+    _probe(client, clinic_id)  # warm-up: the first audit row of a chain also creates its head
+    unknown = _probe(client, clinic_id)
+    _make_patient(getattr(org, target))
+    existing = _probe(client, clinic_id)
+    assert unknown[0] == existing[0] == 400
+    assert "no patient with that MRN in that clinic of your organisation" in unknown[1]
+    assert existing[1] == unknown[1]  # same body, byte for byte but the CSRF token
+    assert existing[2] == unknown[2]  # same work: the deterministic stand-in for the same timing
+
+
+def test_the_probe_can_tell_a_grant_from_a_refusal(org: Any) -> None:
+    """The comparison above is not blind: where the MRN does open a grant, the answer differs."""
+    client = Client()
+    client.force_login(org.prescriber)
+    refused = _probe(client, org.south.pk)
+    _make_patient(org.south)
+    granted = client.post(
+        reverse("access:breakglass"), {"clinic": org.south.pk, "mrn": PROBE_MRN, "reason": BG_REASON}
+    )
+    assert refused[0] == 400 and granted.status_code == 302
+
+
+def test_refused_break_glass_is_audited_in_the_requesters_chain_and_survives_the_refusal(org: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from kairos.access import services
+    from kairos.audit.models import Action, AuditEvent
+
+    far_patient = _make_patient(org.far)
+    counts = []
+    for clinic_id, mrn in (
+        (org.south.pk, "NOBODY-1"),  # unknown
+        (org.far.pk, far_patient.mrn),  # exists, other organisation
+        (org.south.pk, far_patient.mrn),  # exists elsewhere, not in the clinic named
+    ):
+        with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError) as err:
+            services.request_break_glass(org.prescriber, clinic_id, mrn, BG_REASON)
+        assert err.value.message_dict == {"mrn": [services.NOT_GRANTED]}
+        counts.append(len(queries))
+    assert counts[1] == counts[2]  # (the first also created the chain head of north's chain)
+    denied = AuditEvent.objects.filter(action=Action.DENIED, actor=org.prescriber).order_by("seq")
+    assert [e.clinic_id for e in denied] == [org.north.pk] * 3  # the requester's chain, never the target's
+    assert [e.new["mrn"] for e in denied] == ["NOBODY-1", PROBE_MRN, PROBE_MRN]
+    assert not AuditEvent.objects.filter(clinic_id__in=[org.far.pk, org.south.pk]).exists()
