@@ -71,6 +71,7 @@ def test_sign_in_posts_are_limited_per_address_across_usernames(settings, frozen
     assert r["Retry-After"] == "50"
     assert "Too many sign-in attempts" in r.content.decode()
     assert "_auth_user_id" not in c.session  # the right password did not get through either
+    assert c.post(reverse("accounts:2fa_verify"), {"code": "123456"}).status_code == 429  # same bucket
     other = Client(REMOTE_ADDR="198.51.100.5")
     assert other.post(url, {"username": "prescriber", "password": "pw-for-tests-1"}).status_code == 302
 
