@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # after auth: records 403/404 on object routes to signed-in users as DENIED audit events (bounded)
+    "kairos.audit.middleware.DeniedAccessMiddleware",
 ]
 
 ROOT_URLCONF = "kairos.config.urls"

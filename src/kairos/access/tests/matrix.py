@@ -18,10 +18,10 @@ Create ``src/kairos/<app>/tests/matrix_entries.py`` exposing ``ENTRIES: list[Ent
         return {"patient_id": w.patient.pk, "course_id": course.pk}
 
     ENTRIES = [
-        Entry("courses:detail", allowed=CLINICAL_READERS, kwargs=_course),
-        Entry("courses:new", method="POST", allowed=frozenset({"prescriber"}),
+        Entry("courses:detail", phi=True, allowed=CLINICAL_READERS, kwargs=_course),
+        Entry("courses:new", phi=True, method="POST", allowed=frozenset({"prescriber"}),
               kwargs=lambda w: {"patient_id": w.patient.pk}, data=lambda w: {"protocol": "x"}),
-        Entry("POST /api/v1/courses", allowed=frozenset({"prescriber"}), data=lambda w: {...}),
+        Entry("POST /api/v1/courses", phi=True, allowed=frozenset({"prescriber"}), data=lambda w: {...}),
     ]
 
 Personas are the ``org`` fixture's users (root ``conftest.py``): north staff ``prescriber``, ``nurse``,
@@ -38,7 +38,12 @@ For every entry the test checks:
   (403, or 404 where the object itself is hidden from them, e.g. another user's API token);
 * every permitted persona: 2xx, or a 3xx that is not a redirect to the login page;
 * a refused request (anonymous, foreign, unpermitted) changes no rows: counts of every model of the
-  ``kairos.*`` apps and of the OTP devices, and of audit events other than sign-in/out.
+  ``kairos.*`` apps and of the OTP devices, and of audit events other than sign-in/out and ``denied``;
+  a signed-in user refused (403/404) on an ``object`` route whose URL names the object (``patient_id``,
+  ``session_id``, …) writes a ``denied`` audit event (:mod:`kairos.audit.middleware`);
+* ``phi=True`` (the route shows or changes patient data): every permitted north persona's request writes
+  an audit row: a ``read`` or ``export`` for GET (naming the patient on ``object`` routes whose URL names
+  a patient-owned object), any row for POST-like methods. ``phi`` must be set on every entry.
 
 Each request runs in a transaction that is rolled back, so every persona sees the same starting rows.
 """
@@ -100,7 +105,8 @@ class Entry:
     the path exactly as in the OpenAPI document). ``kwargs(world)``: URL kwargs (pages) or path
     parameters (API). ``data(world)``: a *valid* form body (pages) or JSON body (API) for POST-like
     methods, so that a refusal is due to the permission and not to the input. ``scope``: ``object`` when
-    the URL names one clinic-owned object (foreign → 404), ``collection`` otherwise.
+    the URL names one clinic-owned object (foreign → 404), ``collection`` otherwise. ``phi``: whether the
+    route shows or changes patient data (then every permitted north request writes an audit row).
     """
 
     route: str
@@ -112,7 +118,10 @@ class Entry:
     denied_status: int = 403
     nobody_status: int | None = None  # default: 404 for object routes, denied_status for collections
     ok_status: frozenset[int] = field(default_factory=lambda: frozenset({200, 201, 204, 302, 303}))
-    query: str = ""
+    query: str | Callable[[World], str] = ""  # query string, or built from the world (e.g. a date)
+    # Does a permitted request show or change patient data? True: it must write an audit row (a READ or
+    # EXPORT for GET, any row for POST-like methods); False: it shows none. Every entry sets it.
+    phi: bool | None = None
 
     def __post_init__(self) -> None:
         m = API_ROUTE.match(self.route)
@@ -222,13 +231,14 @@ def _new_patient_json(w: World) -> dict[str, Any]:
 
 FOUNDATION_ENTRIES: list[Entry] = [
     # web
-    Entry("web:home", allowed=EVERYONE, scope="collection"),
+    Entry("web:home", phi=False, allowed=EVERYONE, scope="collection"),
     # accounts: every signed-in user manages their own account
-    Entry("accounts:2fa_verify", allowed=EVERYONE, scope="collection"),
-    Entry("accounts:2fa_setup", allowed=EVERYONE, scope="collection"),
-    Entry("accounts:settings", allowed=EVERYONE, scope="collection"),
+    Entry("accounts:2fa_verify", phi=False, allowed=EVERYONE, scope="collection"),
+    Entry("accounts:2fa_setup", phi=False, allowed=EVERYONE, scope="collection"),
+    Entry("accounts:settings", phi=False, allowed=EVERYONE, scope="collection"),
     Entry(
         "accounts:settings",
+        phi=False,
         method="POST",
         allowed=EVERYONE,
         scope="collection",
@@ -236,6 +246,7 @@ FOUNDATION_ENTRIES: list[Entry] = [
     ),
     Entry(
         "accounts:token_revoke",
+        phi=False,
         method="POST",
         allowed=frozenset({"prescriber"}),  # the token's owner only
         kwargs=_token,
@@ -243,27 +254,43 @@ FOUNDATION_ENTRIES: list[Entry] = [
         denied_status=404,  # another user's token is hidden, not forbidden
     ),
     # patients
-    Entry("patients:list", allowed=REGISTRY | set(FOREIGN), scope="collection"),
-    Entry("patients:new", allowed=REGISTRARS | set(FOREIGN), scope="collection"),
+    Entry("patients:list", phi=True, allowed=REGISTRY | set(FOREIGN), scope="collection"),
+    Entry("patients:new", phi=False, allowed=REGISTRARS | set(FOREIGN), scope="collection"),
     # foreign registrars may post, but not into north: the clinic choice is refused (400)
-    Entry("patients:new", method="POST", allowed=REGISTRARS, scope="collection", data=_new_patient_form),
-    Entry("patients:chart", allowed=CLINICAL_READERS, kwargs=_patient),
-    Entry("patients:edit", allowed=REGISTRARS, kwargs=_patient),
-    Entry("patients:edit", method="POST", allowed=REGISTRARS, kwargs=_patient, data=_edit_patient_form),
+    Entry(
+        "patients:new",
+        phi=True,
+        method="POST",
+        allowed=REGISTRARS,
+        scope="collection",
+        data=_new_patient_form,
+    ),
+    Entry("patients:chart", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("patients:edit", phi=True, allowed=REGISTRARS, kwargs=_patient),
+    Entry(
+        "patients:edit", phi=True, method="POST", allowed=REGISTRARS, kwargs=_patient, data=_edit_patient_form
+    ),
     Entry(
         "patients:weight_add",
+        phi=True,
         method="POST",
         allowed=frozenset({"prescriber", "nurse"}),
         kwargs=_patient,
         data=lambda w: {"weight_kg": "72.5"},
     ),
     # audit
-    Entry("audit:list", allowed=AUDIT_READERS, scope="collection"),
-    Entry("audit:export", allowed=frozenset({"auditor"}), scope="collection"),
+    Entry("audit:list", phi=True, allowed=AUDIT_READERS, scope="collection"),
+    Entry("audit:export", phi=True, allowed=frozenset({"auditor"}), scope="collection"),
     # access (break-glass): prescribers and nurses of the organisation may ask; admins/auditors review
-    Entry("access:breakglass", allowed=frozenset({"prescriber", "nurse", *FOREIGN}), scope="collection"),
     Entry(
         "access:breakglass",
+        phi=False,
+        allowed=frozenset({"prescriber", "nurse", *FOREIGN}),
+        scope="collection",
+    ),
+    Entry(
+        "access:breakglass",
+        phi=True,
         method="POST",
         allowed=frozenset({"prescriber", "nurse", "south_prescriber"}),  # far: other organisation → 400
         scope="collection",
@@ -273,18 +300,25 @@ FOUNDATION_ENTRIES: list[Entry] = [
             "reason": "emergency cover for a north patient",
         },
     ),
-    Entry("access:breakglass_review", allowed=frozenset({"admin", "auditor"}), scope="collection"),
+    Entry(
+        "access:breakglass_review",
+        phi=True,
+        allowed=frozenset({"admin", "auditor"}),
+        scope="collection",
+        kwargs=lambda w: (_grant(w), {})[1],  # builds a grant on north's patient so the list shows one
+    ),
     Entry(
         "access:breakglass_mark_reviewed",
+        phi=True,
         method="POST",
         allowed=frozenset({"admin", "auditor"}),
         kwargs=_grant,
         data=lambda w: {},
     ),
     # API
-    Entry("GET /api/v1/patients", allowed=REGISTRY | set(FOREIGN), scope="collection"),
-    Entry("POST /api/v1/patients", allowed=REGISTRARS, data=_new_patient_json, nobody_status=403),
-    Entry("GET /api/v1/patients/{patient_id}", allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("GET /api/v1/patients", phi=True, allowed=REGISTRY | set(FOREIGN), scope="collection"),
+    Entry("POST /api/v1/patients", phi=True, allowed=REGISTRARS, data=_new_patient_json, nobody_status=403),
+    Entry("GET /api/v1/patients/{patient_id}", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
 ]
 
 

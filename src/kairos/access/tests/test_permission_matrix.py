@@ -25,11 +25,15 @@ from kairos.access.tests.matrix import (
     coverage_problems,
     walk_routes,
 )
+from kairos.audit.middleware import OBJECT_KWARGS
 
 pytestmark = pytest.mark.django_db
 
 ENTRIES = collect_entries()
 SIGN_IN_ACTIONS = ("login", "login_failed", "logout")
+DENIED = "audit.AuditEvent:denied"
+# URL kwargs naming a patient-owned object: a PHI read on such a route names the patient.
+PATIENT_OWNED_KWARGS = ("patient_id", "course_id", "session_id", "appointment_id", "alert_id", "due_id")
 
 
 @pytest.fixture
@@ -43,7 +47,8 @@ def _url(entry: Entry, w: World) -> str:
         url = entry.route.split(" ", 1)[1].format(**kwargs)
     else:
         url = reverse(entry.route, kwargs=kwargs)
-    return url + (f"?{entry.query}" if entry.query else "")
+    query = entry.query(w) if callable(entry.query) else entry.query
+    return url + (f"?{query}" if query else "")
 
 
 def _client(entry: Entry, w: World, persona: str | None) -> Client:
@@ -73,7 +78,8 @@ def _send(entry: Entry, w: World, client: Client, url: str) -> HttpResponse:
 
 
 def _rows() -> Counter[str]:
-    """Row counts of every kairos model and of the OTP devices; audit events other than sign-ins."""
+    """Row counts of every kairos model and of the OTP devices; audit events other than sign-ins, per
+    action (``audit.AuditEvent:<action>``), plus ``audit.AuditEvent:read+patient`` (reads naming one)."""
     from kairos.audit.models import AuditEvent
 
     counts: Counter[str] = Counter()
@@ -86,7 +92,12 @@ def _rows() -> Counter[str]:
         if model._meta.label == "web.RateCounter":
             continue  # rate limits count every API-token request, refused ones too (kairos.web.ratelimit)
         if model is AuditEvent:
-            counts[model._meta.label] = AuditEvent.objects.exclude(action__in=SIGN_IN_ACTIONS).count()
+            events = AuditEvent.objects.exclude(action__in=SIGN_IN_ACTIONS)
+            for action in events.values_list("action", flat=True):
+                counts[f"{model._meta.label}:{action}"] += 1
+            counts[f"{model._meta.label}:read+patient"] = events.filter(
+                action="read", patient__isnull=False
+            ).count()
         else:
             counts[model._meta.label] = model._default_manager.count()
     return counts
@@ -115,8 +126,45 @@ def _north_markers(w: World, entry: Entry) -> list[str]:
 
 
 def _assert_unchanged(entry: Entry, persona: str | None, before: Counter[str], after: Counter[str]) -> None:
-    changed = {k: (before[k], after[k]) for k in before | after if before[k] != after[k]}
+    """A refused request changes no rows, except that it may write ``denied`` audit events."""
+    changed = {k: (before[k], after[k]) for k in before | after if before[k] != after[k] and k != DENIED}
     assert not changed, f"refused request {entry} as {persona or 'anonymous'} changed rows: {changed}"
+
+
+def _assert_denial_recorded(
+    entry: Entry, w: World, persona: str, response: HttpResponse, before: Counter[str], after: Counter[str]
+) -> None:
+    """A signed-in user refused (403/404) on an object route whose URL names the object (``patient_id``,
+    ``session_id``…: :data:`kairos.audit.middleware.OBJECT_KWARGS`) leaves a ``denied`` audit event.
+    (Objects named only in a request body, e.g. the FHIR import's subject, are not covered.)"""
+    names_object = any(k in OBJECT_KWARGS for k in entry.kwargs(w))
+    if entry.scope == "object" and names_object and response.status_code in (403, 404):
+        assert after[DENIED] == before[DENIED] + 1, (
+            f"{_describe(entry, persona, response)}: refusal not recorded as a denied audit event"
+        )
+
+
+def phi_audit_problem(
+    entry: Entry, w: World, persona: str, response: HttpResponse, before: Counter[str], after: Counter[str]
+) -> str | None:
+    """Why a permitted request on a PHI route is not properly audited, or None.
+
+    GET: a ``read`` or ``export`` row (naming the patient when the URL names a patient-owned object);
+    POST-like: any audit row (the write's own row).
+    """
+    if not entry.phi or response.status_code >= 400:
+        return None
+    audit = {k: after[k] - before[k] for k in after | before if k.startswith("audit.AuditEvent:")}
+    if entry.method == "GET":
+        if audit.get("audit.AuditEvent:read", 0) + audit.get("audit.AuditEvent:export", 0) < 1:
+            return f"PHI route {_describe(entry, persona, response)} wrote no read event ({audit})"
+        if entry.scope == "object" and any(k in PATIENT_OWNED_KWARGS for k in entry.kwargs(w)):
+            if audit.get("audit.AuditEvent:read+patient", 0) + audit.get("audit.AuditEvent:export", 0) < 1:
+                return f"PHI route {_describe(entry, persona, response)}: its read event names no patient"
+        return None
+    if not any(n > 0 for k, n in audit.items() if k != DENIED):
+        return f"PHI route {_describe(entry, persona, response)} wrote no audit event ({audit})"
+    return None
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=str)
@@ -149,6 +197,7 @@ def test_foreign_clinic_sees_nothing(entry: Entry, world: World) -> None:
             assert marker not in body, f"{_describe(entry, persona, response)} shows north data {marker!r}"
         if response.status_code >= 400 or entry.scope == "object":
             _assert_unchanged(entry, persona, before, after)
+            _assert_denial_recorded(entry, world, persona, response, before, after)
     if checked == 0:
         # Both foreign personas are permitted (their own clinic's view): they must still see no north data.
         for persona in FOREIGN:
@@ -175,6 +224,7 @@ def test_same_clinic_without_permission_is_refused(entry: Entry, world: World) -
             _describe(entry, persona, response) + f" (expected {expected})"
         )
         _assert_unchanged(entry, persona, before, after)
+        _assert_denial_recorded(entry, world, persona, response, before, after)
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=str)
@@ -182,10 +232,58 @@ def test_permitted_personas_succeed(entry: Entry, world: World) -> None:
     assert entry.allowed, f"{entry}: nobody is permitted; remove the route or exempt it"
     login = reverse("accounts:login")
     for persona in sorted(entry.allowed):
-        response, _, _ = _request(entry, world, persona)
+        response, before, after = _request(entry, world, persona)
         assert response.status_code in entry.ok_status, _describe(entry, persona, response)
         if 300 <= response.status_code < 400:
             assert not response["Location"].startswith(login), _describe(entry, persona, response)
+        if persona in NORTH_STAFF:  # foreign personas permitted on a collection see no north patient
+            problem = phi_audit_problem(entry, world, persona, response, before, after)
+            assert problem is None, problem
+
+
+def test_every_entry_says_whether_it_is_phi() -> None:
+    missing = [str(e) for e in ENTRIES if e.phi is None]
+    assert not missing, "set phi=True/False on these matrix entries: " + ", ".join(missing)
+
+
+def test_phi_walker_catches_an_unaudited_read(world: World) -> None:
+    """Meta-test: a PHI route whose permitted request writes no read event fails the walker, and an
+    audited one passes; a refusal without a denied event fails the denial check."""
+    # accounts:settings writes no audit row: declared PHI (deliberately wrong), the walker must object.
+    wrong = Entry("accounts:settings", phi=True, allowed=frozenset({"prescriber"}), scope="collection")
+    response, before, after = _request(wrong, world, "prescriber")
+    assert response.status_code == 200
+    problem = phi_audit_problem(wrong, world, "prescriber", response, before, after)
+    assert problem is not None and "wrote no read event" in problem, problem
+    # a PHI POST that writes nothing is caught too
+    assert phi_audit_problem(
+        Entry("accounts:settings", phi=True, method="POST", allowed=frozenset({"prescriber"})),
+        world,
+        "prescriber",
+        response,
+        before,
+        after,
+    )
+    # the chart is audited and names the patient: no problem
+    chart = Entry(
+        "patients:chart",
+        phi=True,
+        allowed=frozenset({"prescriber"}),
+        kwargs=lambda w: {"patient_id": w.patient.pk},
+    )
+    response, before, after = _request(chart, world, "prescriber")
+    assert response.status_code == 200
+    assert phi_audit_problem(chart, world, "prescriber", response, before, after) is None
+    # a read that names no patient on a patient route is caught
+    no_patient = Counter(before)
+    no_patient["audit.AuditEvent:read"] += 1
+    assert "names no patient" in (
+        phi_audit_problem(chart, world, "prescriber", response, before, no_patient) or ""
+    )
+    # a refusal on an object route without a denied event fails the denial check
+    refused = HttpResponse(status=404)
+    with pytest.raises(AssertionError, match="refusal not recorded"):
+        _assert_denial_recorded(chart, world, "south_prescriber", refused, before, before)
 
 
 def _live_routes() -> list[Route]:

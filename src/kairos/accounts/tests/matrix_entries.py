@@ -35,6 +35,7 @@ ENTRIES: list[Entry] = [
     # no password step, so this answers a redirect to setup)
     Entry(
         "accounts:2fa_add",
+        phi=False,
         method="POST",
         allowed=EVERYONE,
         scope="collection",
@@ -43,15 +44,17 @@ ENTRIES: list[Entry] = [
     # new recovery codes: the personas have no authenticator, so this answers a redirect to settings
     Entry(
         "accounts:2fa_recovery_codes",
+        phi=False,
         method="POST",
         allowed=EVERYONE,
         scope="collection",
         data=lambda w: {"password": "pw-for-tests-1"},
     ),
     # staff of the admin's clinics; a lost-device reset (foreign admins: the user is not found)
-    Entry("accounts:staff", allowed=CLINIC_ADMINS, scope="collection"),
+    Entry("accounts:staff", phi=False, allowed=CLINIC_ADMINS, scope="collection"),
     Entry(
         "accounts:staff_reset_2fa",
+        phi=False,
         method="POST",
         allowed=CLINIC_ADMINS,
         kwargs=_colleague,

@@ -67,12 +67,37 @@ def _patient(w: World) -> dict[str, Any]:
     return {"patient_id": w.patient.pk}
 
 
+def _with_course(w: World) -> dict[str, Any]:
+    """No URL kwargs; builds north's course so that a list has a patient row to show (and audit)."""
+    _setup(w)
+    return {}
+
+
+def _appointment_day(w: World) -> str:
+    return f"day={_monday().isoformat()}"
+
+
 ENTRIES = [
-    Entry("courses:board", allowed=SCHEDULE_READERS | set(FOREIGN), scope="collection"),
-    Entry("courses:board_partial", allowed=SCHEDULE_READERS | set(FOREIGN), scope="collection"),
-    Entry("courses:plan", allowed=PRESCRIBER, kwargs=_patient),
+    Entry(
+        "courses:board",
+        phi=True,
+        allowed=SCHEDULE_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_course,
+        query=_appointment_day,
+    ),
+    Entry(
+        "courses:board_partial",
+        phi=True,
+        allowed=SCHEDULE_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_course,
+        query=_appointment_day,
+    ),
+    Entry("courses:plan", phi=True, allowed=PRESCRIBER, kwargs=_patient),
     Entry(
         "courses:plan",
+        phi=True,
         method="POST",
         allowed=PRESCRIBER,
         kwargs=_patient,
@@ -82,9 +107,10 @@ ENTRIES = [
             "action": "preview",
         },
     ),
-    Entry("courses:detail", allowed=SCHEDULE_READERS, kwargs=_course),
+    Entry("courses:detail", phi=True, allowed=SCHEDULE_READERS, kwargs=_course),
     Entry(
         "courses:status",
+        phi=True,
         method="POST",
         allowed=PRESCRIBER,
         kwargs=_course,
@@ -92,6 +118,7 @@ ENTRIES = [
     ),
     Entry(
         "courses:move",
+        phi=True,
         method="POST",
         allowed=frozenset(
             {"prescriber"}
@@ -100,11 +127,17 @@ ENTRIES = [
         data=lambda w: {"date": (_monday() + dt.timedelta(days=1)).isoformat(), "reason": "matrix"},
     ),
     Entry(
-        "courses:cancel", method="POST", allowed=BOOKERS, kwargs=_appt, data=lambda w: {"reason": "matrix"}
+        "courses:cancel",
+        phi=True,
+        method="POST",
+        allowed=BOOKERS,
+        kwargs=_appt,
+        data=lambda w: {"reason": "matrix"},
     ),
-    Entry("courses:clinic_settings", allowed=frozenset({"admin"}), kwargs=_clinic),
+    Entry("courses:clinic_settings", phi=False, allowed=frozenset({"admin"}), kwargs=_clinic),
     Entry(
         "courses:clinic_settings",
+        phi=False,
         method="POST",
         allowed=frozenset({"admin"}),
         kwargs=_clinic,
@@ -118,6 +151,7 @@ ENTRIES = [
     ),
     Entry(
         "courses:chair_add",
+        phi=False,
         method="POST",
         allowed=frozenset({"admin"}),
         kwargs=_clinic,
@@ -125,11 +159,18 @@ ENTRIES = [
     ),
     Entry(
         "courses:closure_add",
+        phi=False,
         method="POST",
         allowed=frozenset({"admin"}),
         kwargs=_clinic,
         data=lambda w: {"date": (_monday() + dt.timedelta(days=30)).isoformat(), "reason": "matrix"},
     ),
-    Entry("GET /api/v1/courses", allowed=SCHEDULE_READERS | set(FOREIGN), scope="collection"),
-    Entry("GET /api/v1/courses/{course_id}", allowed=SCHEDULE_READERS, kwargs=_course),
+    Entry(
+        "GET /api/v1/courses",
+        phi=True,
+        allowed=SCHEDULE_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_course,
+    ),
+    Entry("GET /api/v1/courses/{course_id}", phi=True, allowed=SCHEDULE_READERS, kwargs=_course),
 ]

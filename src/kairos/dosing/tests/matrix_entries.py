@@ -52,6 +52,34 @@ def _sessions(w: World) -> dict[str, Any]:
     return w.once("dosing", make)
 
 
+def _with_sessions(w: World) -> dict[str, Any]:
+    """No URL kwargs; builds north's sessions so that a list has patient rows to show (and audit)."""
+    _sessions(w)
+    return {}
+
+
+def _with_rems_form(w: World) -> dict[str, Any]:
+    """No URL kwargs; gives the esketamine session its REMS form (made at discharge) so the list has one."""
+
+    def make() -> Any:
+        from kairos.dosing import selectors
+        from kairos.dosing.models import RemsForm
+
+        esk = _sessions(w)["esk"]
+        return RemsForm.objects.create(session=esk, due_date=selectors.rems_due_date(esk))
+
+    w.once("rems_form", make)
+    return {}
+
+
+def _session_day(w: World) -> str:
+    """The day (clinic time) of the sessions built above, so the day list shows them at any hour."""
+    from kairos.dosing import selectors
+
+    iv = _sessions(w)["iv"]
+    return f"date={selectors.local_date(iv, iv.scheduled_for).isoformat()}"
+
+
 def _esk(w: World) -> dict[str, Any]:
     return {"session_id": _sessions(w)["esk"].pk}
 
@@ -70,26 +98,47 @@ CHECK_IN = {
 }
 
 ENTRIES = [
-    Entry("dosing:list", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
-    Entry("dosing:rems_list", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
-    Entry("dosing:detail", allowed=CLINICAL_READERS, kwargs=_iv),
-    Entry("dosing:flowsheet", allowed=CLINICAL_READERS, kwargs=_iv),
-    Entry("dosing:add_reading", method="POST", allowed=CHARTERS, kwargs=_iv, data=lambda w: VITALS),
-    Entry("dosing:rems_form", allowed=CLINICAL_READERS, kwargs=_esk),
-    Entry("dosing:integration", allowed=INTEGRATION_READERS, kwargs=_iv),
+    Entry(
+        "dosing:list",
+        phi=True,
+        allowed=CLINICAL_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_sessions,
+        query=_session_day,
+    ),
+    Entry(
+        "dosing:rems_list",
+        phi=True,
+        allowed=CLINICAL_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_rems_form,
+    ),
+    Entry("dosing:detail", phi=True, allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("dosing:flowsheet", phi=True, allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("dosing:add_reading", phi=True, method="POST", allowed=CHARTERS, kwargs=_iv, data=lambda w: VITALS),
+    Entry("dosing:rems_form", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry("dosing:integration", phi=True, allowed=INTEGRATION_READERS, kwargs=_iv),
     Entry(
         "dosing:safety_report",
+        phi=True,
         allowed=CLINICAL_READERS,
         kwargs=lambda w: {"session_id": _sessions(w)["iv"].pk, "event_id": _sessions(w)["event"].pk},
     ),
     Entry(
         "dosing:action",
+        phi=True,
         method="POST",
         allowed=CHARTERS,
         kwargs=lambda w: {"session_id": _sessions(w)["fresh"].pk, "action": "check_in"},
         data=lambda w: CHECK_IN,
     ),
-    Entry("GET /api/v1/sessions", allowed=CLINICAL_READERS | set(FOREIGN), scope="collection"),
-    Entry("GET /api/v1/sessions/{session_id}", allowed=CLINICAL_READERS, kwargs=_iv),
-    Entry("GET /api/v1/sessions/{session_id}/rems-form", allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry(
+        "GET /api/v1/sessions",
+        phi=True,
+        allowed=CLINICAL_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_with_sessions,
+    ),
+    Entry("GET /api/v1/sessions/{session_id}", phi=True, allowed=CLINICAL_READERS, kwargs=_iv),
+    Entry("GET /api/v1/sessions/{session_id}/rems-form", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
 ]

@@ -40,11 +40,11 @@ def _consent_doc(w: World) -> dict[str, Any]:
 
 
 def _post(name: str, data: Any, allowed: frozenset[str] = EDITORS) -> Entry:
-    return Entry(f"intake:{name}", method="POST", allowed=allowed, kwargs=_patient, data=data)
+    return Entry(f"intake:{name}", phi=True, method="POST", allowed=allowed, kwargs=_patient, data=data)
 
 
 ENTRIES = [
-    Entry("intake:overview", allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("intake:overview", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
     _post("diagnosis_add", lambda w: {"key": "mdd_recurrent"}),
     _post(
         "trial_add",
@@ -63,7 +63,7 @@ ENTRIES = [
         "vitals_add",
         lambda w: {"systolic": "128", "diastolic": "82", "heart_rate": "70", "spo2": "98", "resp_rate": "14"},
     ),
-    Entry("intake:eligibility", allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("intake:eligibility", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
     _post(
         "eligibility",
         lambda w: {
@@ -73,18 +73,27 @@ ENTRIES = [
         },
         frozenset({"prescriber"}),
     ),
-    Entry("intake:consent", allowed=CLINICAL_READERS, kwargs=_patient),
-    Entry("intake:consent", method="POST", allowed=EDITORS, kwargs=_patient_with_doc, data=_consent_doc),
+    Entry("intake:consent", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry(
+        "intake:consent",
+        phi=True,
+        method="POST",
+        allowed=EDITORS,
+        kwargs=_patient_with_doc,
+        data=_consent_doc,
+    ),
     _post(
         "rems_enrol", lambda w: {"enrolled_on": dt.date(2025, 1, 2).isoformat(), "confirmation_id": "RP-1"}
     ),
     Entry(
         "intake:consent_documents",
+        phi=False,
         allowed=frozenset({"prescriber", "admin"}),
         kwargs=lambda w: {"clinic_id": w.org.north.pk},
     ),
     Entry(
         "intake:consent_documents",
+        phi=False,
         method="POST",
         allowed=frozenset({"prescriber", "admin"}),
         kwargs=lambda w: {"clinic_id": w.org.north.pk},

@@ -73,18 +73,26 @@ def _fhir(w: World) -> dict[str, Any]:
 
 
 ENTRIES = [
-    Entry("measures:alerts", allowed=CLINICAL_READERS, scope="collection"),
+    Entry(
+        "measures:alerts",
+        phi=True,
+        allowed=CLINICAL_READERS,
+        scope="collection",
+        kwargs=lambda w: (_alert(w), {})[1],  # builds north's alert so that the board shows a patient
+    ),
     Entry(
         "measures:alert_ack",
+        phi=True,
         method="POST",
         allowed=ENTERERS,
         kwargs=_alert,
         data=lambda w: {"action": "called the patient"},
     ),
-    Entry("measures:patient", allowed=CLINICAL_READERS, kwargs=_patient),
-    Entry("measures:send_link", allowed=LINK_SENDERS, kwargs=_patient),
+    Entry("measures:patient", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("measures:send_link", phi=True, allowed=LINK_SENDERS, kwargs=_patient),
     Entry(
         "measures:send_link",
+        phi=True,
         method="POST",
         allowed=LINK_SENDERS,
         kwargs=_patient,
@@ -92,11 +100,13 @@ ENTRIES = [
     ),
     Entry(
         "measures:enter",
+        phi=True,
         allowed=ENTERERS,
         kwargs=lambda w: {"patient_id": w.patient.pk, "instrument_id": "cssrs_screener"},
     ),
     Entry(
         "measures:enter",
+        phi=True,
         method="POST",
         allowed=ENTERERS,
         kwargs=lambda w: {"patient_id": w.patient.pk, "instrument_id": "hamd17"},
@@ -104,14 +114,16 @@ ENTRIES = [
     ),
     Entry(
         "measures:check_done",
+        phi=True,
         method="POST",
         allowed=ENTERERS,
         kwargs=_check,
         data=lambda w: {"note": "ALT normal"},
     ),
-    Entry("measures:clinic_settings", allowed=CLINIC_ADMIN, kwargs=_clinic),
+    Entry("measures:clinic_settings", phi=False, allowed=CLINIC_ADMIN, kwargs=_clinic),
     Entry(
         "measures:clinic_settings",
+        phi=False,
         method="POST",
         allowed=CLINIC_ADMIN,
         kwargs=_clinic,
@@ -123,8 +135,8 @@ ENTRIES = [
             "reminder_before_hours": "12",
         },
     ),
-    Entry("POST /api/v1/fhir/QuestionnaireResponse", allowed=ENTERERS, data=_fhir),
-    Entry("GET /api/v1/patients/{patient_id}/scores", allowed=CLINICAL_READERS, kwargs=_patient),
+    Entry("POST /api/v1/fhir/QuestionnaireResponse", phi=True, allowed=ENTERERS, data=_fhir),
+    Entry("GET /api/v1/patients/{patient_id}/scores", phi=True, allowed=CLINICAL_READERS, kwargs=_patient),
 ]
 
 from kairos.measures.tests.matrix_entries_dashboard import ENTRIES as _DASHBOARD  # noqa: E402

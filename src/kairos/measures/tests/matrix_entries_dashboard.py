@@ -13,6 +13,6 @@ OUTCOME_READERS = frozenset({"prescriber", "admin", "auditor", "researcher", *FO
 _RANGE = "date_from=2025-01-01&date_to=2025-12-31&instrument=madrs"
 
 ENTRIES = [
-    Entry("measures_dashboard:index", allowed=OUTCOME_READERS, scope="collection", query=_RANGE),
-    Entry("measures_dashboard:csv", allowed=OUTCOME_READERS, scope="collection", query=_RANGE),
+    Entry("measures_dashboard:index", phi=True, allowed=OUTCOME_READERS, scope="collection", query=_RANGE),
+    Entry("measures_dashboard:csv", phi=True, allowed=OUTCOME_READERS, scope="collection", query=_RANGE),
 ]
