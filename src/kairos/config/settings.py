@@ -176,12 +176,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 # PostgreSQL two roles (docs/DEPLOYMENT.md): DATABASE_URL is the application role (no DDL, append-only
-# audit tables); KAIROS_DB_OWNER_URL, when set, is the owner role, used only by
-# `manage.py migrate --database owner` and `manage.py audit_db_grants`. Tests mirror it onto default.
+# audit tables). KAIROS_DB_OWNER_URL, when set, is the owner role and replaces DATABASE_URL only for
+# `manage.py migrate`, `createcachetable` and `audit_db_grants` (whole process, so third-party data
+# migrations that ignore the database alias run as the owner too); every other process ignores it.
+DB_APP_ROLE = str(DATABASES["default"].get("USER") or "")
 DB_OWNER_URL = env_secret("KAIROS_DB_OWNER_URL", "")
-if DB_OWNER_URL:
-    DATABASES["owner"] = dj_database_url.parse(DB_OWNER_URL, conn_max_age=0)
-    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+DB_OWNER_COMMANDS = ("migrate", "createcachetable", "audit_db_grants")
+_MANAGE_COMMAND = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else ""
+if DB_OWNER_URL and _MANAGE_COMMAND in DB_OWNER_COMMANDS:
+    DATABASES["default"] = dj_database_url.parse(DB_OWNER_URL, conn_max_age=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kairos_cache"}}
