@@ -10,7 +10,8 @@ ownership), and on the audit tables it holds only:
 - ``django_migrations``: SELECT only.
 
 Everything else: SELECT, INSERT, UPDATE, DELETE. The triggers stay as the second line of defence.
-Re-run after every migration (new tables get no rights until then): ``manage.py audit_db_grants``.
+Re-run after every migration (new tables get no rights until then): ``manage.py audit_db_grants``
+with ``KAIROS_DB_OWNER_URL`` set (see settings: that command and ``migrate`` then connect as the owner).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def test_application_role_cannot_rewrite_the_audit_trail(org, patient, app_role)
     events = [record(Action.READ, actor=org.prescriber, patient=patient, summary=f"r{i}") for i in range(3)]
     chain = events[0].chain
     role, password = app_role
-    call_command("audit_db_grants", app_role=role, database="default", verbosity=0)
+    call_command("audit_db_grants", app_role=role, verbosity=0)
 
     with _connect_as(role, password) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user")
@@ -125,7 +125,7 @@ def test_application_role_cannot_rewrite_the_audit_trail(org, patient, app_role)
 
 def test_grant_sql_can_be_printed(capsys, app_role):
     role, _ = app_role
-    call_command("audit_db_grants", app_role=role, database="default", print=True)
+    call_command("audit_db_grants", app_role=role, print=True)
     out = capsys.readouterr().out
     assert f'REVOKE UPDATE, DELETE, TRUNCATE ON "public"."audit_auditevent" FROM "{role}";' in out
     assert f'REVOKE DELETE, TRUNCATE ON "public"."audit_chainhead" FROM "{role}";' in out
