@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from kairos.audit.models import Action, ChainHead
@@ -55,3 +58,36 @@ def test_appends_still_move_the_head_forward(head, org, patient):
     assert (after.seq, after.last_hash) == (4, event.hash)
     with connection.cursor() as cur:  # forward moves (and no-op updates) are allowed
         cur.execute("UPDATE audit_chainhead SET seq = seq WHERE chain = %s", [head.chain])
+
+
+def test_a_fresh_sqlite_migration_installs_every_trigger(tmp_path):
+    """The tests re-create the SQLite triggers before each test (kairos.audit.testing), which would hide a
+    migration that lost them: migration 0004 rebuilds the events table on SQLite, dropping its triggers,
+    and must put them back. So migrate a fresh file and look."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from kairos.audit.testing import _SQLITE_UP
+
+    db = tmp_path / "fresh.sqlite3"
+    env = {**os.environ, "KAIROS_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{db}"}
+    env.pop("KAIROS_DB_OWNER_URL", None)
+    result = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        triggers = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    expected = {sql.split()[2] for sql in _SQLITE_UP}
+    assert expected == {
+        "audit_event_no_update",
+        "audit_event_no_delete",
+        "audit_head_no_delete",
+        "audit_head_no_rewind",
+    }
+    assert triggers >= expected

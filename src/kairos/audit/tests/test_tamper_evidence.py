@@ -253,3 +253,32 @@ def test_verify_all_still_reports_every_broken_chain(org, patient, south_patient
     count, problems = verify_all()
     assert count >= 2 and {p.event_id for p in problems} == {a.pk, b.pk}
     assert ChainHead.objects.filter(chain__in=[a.chain, b.chain]).count() == 2
+
+
+def test_stripping_every_signature_and_rehashing_the_whole_chain_fails_against_the_checkpoint(
+    org, patient, audit_key, tamper, tmp_path, capsys
+):
+    """The one rewrite the key alone cannot see: every row turned into an unsigned "legacy" row and the
+    whole chain re-hashed with SHA-256. The verify summary shows the legacy count growing, and the
+    checkpoint names the chain."""
+    events = _five(org, patient)
+    chain = events[0].chain
+    saved = _checkpoint_file(tmp_path)
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[4].pk])
+    prev_hash = "0" * 64
+    for original in events[:4]:
+        row = AuditEvent.objects.get(pk=original.pk)
+        row.key_id, row.prev_hash = "", prev_hash
+        row.hash = compute_hash(row)
+        tamper(
+            "UPDATE audit_auditevent SET key_id = '', prev_hash = %s, hash = %s WHERE id = %s",
+            [row.prev_hash, row.hash, row.pk],
+        )
+        prev_hash = row.hash
+    tamper("UPDATE audit_chainhead SET seq = 4, last_hash = %s WHERE chain = %s", [prev_hash, chain])
+    assert verify_chain(chain) is None
+    capsys.readouterr()
+    assert cli(["audit", "verify"]) == 0
+    assert "4 unsigned legacy rows" in capsys.readouterr().out
+    assert cli(["audit", "verify", "--checkpoint", str(saved)]) == 1
+    assert f"BROKEN {chain}: seq 5: chain is shorter" in capsys.readouterr().out
