@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("kairos.cli.plan", "Print the dated session plan of a treatment protocol."),
     "pk": ("kairos.cli.pk", "Simulate a typical subject's ketamine/esketamine concentrations."),
     "trial": ("kairos.cli.trial", "Run a virtual trial of one protocol, or two compared."),
-    "audit": ("kairos.cli.audit", "Verify the audit trail or write a signed checkpoint (needs the database)."),
+    "audit": ("kairos.cli.audit", "Verify the audit trail or sign a checkpoint (needs the database)."),
     "token": ("kairos.cli.token", "Create or revoke API tokens (needs the database)."),
     "demo": ("kairos.cli.demo", "Load the demo organisation (needs the database)."),
 }

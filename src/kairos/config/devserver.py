@@ -57,8 +57,8 @@ def main() -> int:
 
     def ticker() -> None:
         while not stopping.wait(tick_seconds):
-            subprocess.run([python, manage, "measures_tick", "-v", "0"], check=False, start_new_session=True)
-            subprocess.run([python, manage, "audit_checkpoint", "-v", "0"], check=False, start_new_session=True)
+            for job in ("measures_tick", "audit_checkpoint"):
+                subprocess.run([python, manage, job, "-v", "0"], check=False, start_new_session=True)
 
     threading.Thread(target=ticker, daemon=True).start()
 
