@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -25,11 +26,15 @@ def console():
     handler = handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()
-    old = handler.setStream(buffer)
+    # Swap the stream directly: setStream() flushes the old one, which an earlier test's captured
+    # stderr may have closed already.
+    with handler.lock or contextlib.nullcontext():
+        old, handler.stream = handler.stream, buffer
     try:
         yield buffer
     finally:
-        handler.setStream(old)  # type: ignore[arg-type]
+        with handler.lock or contextlib.nullcontext():
+            handler.stream = old
 
 
 @pytest.mark.parametrize(
