@@ -1,13 +1,5 @@
-"""Staff roles (one per clinic membership). Kept free of models so policies can import it anywhere."""
+"""TEMPORARY re-export (issue #10): roles moved to :mod:`kairos.core.roles`."""
 
-from django.db import models
+from kairos.core.roles import Role
 
-
-class Role(models.TextChoices):
-    PRESCRIBER = "prescriber", "Prescriber"
-    NURSE = "nurse", "Nurse"
-    THERAPIST = "therapist", "Therapist"
-    FRONT_DESK = "front_desk", "Front desk"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
-    AUDITOR = "auditor", "Auditor"
-    RESEARCHER = "researcher", "Researcher"
+__all__ = ["Role"]

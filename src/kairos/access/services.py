@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
 from kairos.access.models import BreakGlassGrant
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
 
 
 def _tasks() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django_tasks import task
 
-from kairos.access.policies import Act, roles_for
+from kairos.core.policies import Act, roles_for
 
 
 @task()

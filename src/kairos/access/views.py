@@ -8,12 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies, services
+from kairos.access import services
 from kairos.access.models import BreakGlassGrant
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.reads import clinic_counts, record_list_read
-from kairos.web.forms import add_service_errors
+from kairos.core import policies
+from kairos.core.forms import add_service_errors
+from kairos.core.policies import Act
 
 
 class BreakGlassForm(forms.Form):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from kairos.access.roles import Role
+from kairos.core.roles import Role
 
 
 def validate_timezone(value: str) -> None:

@@ -16,11 +16,11 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import TOKEN_PREFIX, ApiToken, Membership, hash_token
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
+from kairos.core.policies import Act
 
 TOKEN_DAYS_MIN, TOKEN_DAYS_MAX = 1, 365
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

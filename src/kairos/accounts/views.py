@@ -17,11 +17,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts import services
 from kairos.accounts.demo_logins import DEMO_USERS
 from kairos.accounts.models import ApiToken, Membership
+from kairos.core import policies
+from kairos.core.policies import Act
 
 
 class LoginView(auth_views.LoginView):

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Membership
 from kairos.audit.models import GLOBAL_CHAIN, AuditEvent
+from kairos.core import policies
+from kairos.core.policies import Act
 
 
 def visible_events(user: Any, action: str = Act.AUDIT_VIEW) -> QuerySet[AuditEvent]:

@@ -10,12 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit import selectors
 from kairos.audit.forms import AuditFilterForm
 from kairos.audit.models import Action, AuditEvent
 from kairos.audit.services import record
+from kairos.core import policies
+from kairos.core.policies import Act
 
 CSV_COLUMNS = [
     "id",

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, P, QueryEx, Router, Schema, Status
 
-from kairos.access import policies
-from kairos.access.policies import Act
+from kairos.core import policies
+from kairos.core.policies import Act
 from kairos.patients import selectors, services
 from kairos.patients.models import Patient, Sex
 

@@ -9,11 +9,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from kairos.access import policies
 from kairos.access.models import BreakGlassGrant
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
+from kairos.core.policies import Act
 from kairos.patients.models import Patient
 
 

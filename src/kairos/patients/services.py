@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
-from kairos.patients.checks import check_not_future
+from kairos.core import policies
+from kairos.core.policies import Act
+from kairos.core.time import check_not_future
 from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, WeightMeasurement
 
 EDITABLE = ("mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone")

@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.reads import record_read
+from kairos.core import policies
+from kairos.core.forms import add_service_errors
+from kairos.core.policies import Act
 from kairos.patients import selectors, services
 from kairos.patients.forms import NewPatientForm, PatientForm, WeightForm
-from kairos.web.forms import add_service_errors
 
 
 @login_required

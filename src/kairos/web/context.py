@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from kairos.access import policies
-from kairos.access.policies import Act
+from kairos.core import policies
+from kairos.core.policies import Act
 
 
 def kairos(request: HttpRequest) -> dict[str, Any]:

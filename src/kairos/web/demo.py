@@ -18,9 +18,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access.roles import Role
 from kairos.accounts.demo_logins import DEMO_PASSWORD
 from kairos.accounts.models import Clinic, Membership, Organisation
+from kairos.core.roles import Role
 from kairos.patients.models import Patient, WeightMeasurement
 
 STAFF = [

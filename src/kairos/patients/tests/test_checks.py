@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from kairos.patients.checks import FUTURE_SLACK, check_not_future, is_future
+from kairos.core.time import FUTURE_SLACK, check_not_future, is_future
 
 
 def test_a_time_within_the_slack_is_accepted():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from kairos.web.forms import add_service_errors
+from kairos.core.forms import add_service_errors
 
 
 class _Form(forms.Form):

@@ -1,0 +1,40 @@
+"""Clinic scoping shared by every app (issue #10): the policy-scoped queryset and the 404/403 lookup.
+
+These work on any model with a clinic; the :class:`~kairos.accounts.models.Clinic` lookup itself is
+:func:`kairos.accounts.selectors.get_clinic` (core imports no app).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from kairos.core import policies
+
+_M = TypeVar("_M", bound=Model)
+
+
+def scoped(user: Any, action: str, qs: QuerySet[_M], *, clinic_field: str = "clinic_id") -> QuerySet[_M]:
+    """``qs`` limited to the clinics in which ``user`` may perform ``action``."""
+    return qs.filter(**{f"{clinic_field}__in": policies.clinic_ids_for(user, action)})
+
+
+def parse_pk(value: Any) -> int:
+    """An integer primary key from a URL or form value; anything else is *not found* (404)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+
+
+def get_in_clinic(user: Any, qs: QuerySet[_M], pk: Any, action: str, *, clinic_attr: str = "clinic_id") -> _M:
+    """The row ``pk`` of ``qs``: 404 if missing or outside the user's clinics, 403 inside them without the
+    permission (:func:`kairos.core.policies.require`). ``clinic_attr`` names the row's clinic id
+    (``"pk"`` for a clinic itself)."""
+    row = qs.filter(pk=parse_pk(pk)).first()
+    if row is None:
+        raise Http404("not found")
+    policies.require(user, action, getattr(row, clinic_attr))
+    return row
