@@ -56,9 +56,9 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> dict[s
         qs = qs.filter(drug=filters.drug)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    sessions = list(qs.order_by("-scheduled_for", "-pk")[: max(1, min(filters.limit, 500))])
     if filters.date is not None:
-        sessions = [s for s in sessions if selectors.local_date(s, s.scheduled_for) == filters.date]
+        qs = selectors.on_local_date(qs, filters.date)
+    sessions = list(qs.order_by("-scheduled_for", "-pk")[: max(1, min(filters.limit, 500))])
     for clinic_id in sorted({s.clinic_id for s in sessions}):
         record(
             Action.READ,

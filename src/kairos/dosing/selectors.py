@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.instruments import score
@@ -468,6 +469,30 @@ def visible_sessions(user: Any, action: str = Act.SESSION_VIEW) -> QuerySet[Dosi
     return DosingSession.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related(
         "patient", "clinic"
     )
+
+
+def _utc_or_none(day: dt.date, tz: dt.tzinfo) -> dt.datetime | None:
+    """Local midnight starting ``day`` in UTC, or None where it lies outside datetime's range."""
+    try:
+        return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    except OverflowError:
+        return None
+
+
+def on_local_date(qs: QuerySet[DosingSession], day: dt.date) -> QuerySet[DosingSession]:
+    """Sessions scheduled on ``day`` in their own clinic's time zone, filtered in SQL (so a limit applied
+    afterwards counts only that day's sessions)."""
+    day_q = Q(pk__in=[])
+    for clinic in Clinic.objects.filter(pk__in=qs.values("clinic_id")):
+        start = _utc_or_none(day, clinic.tz)
+        end = _utc_or_none(day + dt.timedelta(days=1), clinic.tz) if day < dt.date.max else None
+        q = Q(clinic_id=clinic.pk)
+        if start is not None:
+            q &= Q(scheduled_for__gte=start)
+        if end is not None:
+            q &= Q(scheduled_for__lt=end)
+        day_q |= q
+    return qs.filter(day_q)
 
 
 def get_session(user: Any, session_id: Any, action: str = Act.SESSION_VIEW) -> DosingSession:

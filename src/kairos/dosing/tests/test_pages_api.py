@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from kairos.audit.models import AuditEvent
 from kairos.dosing import services
@@ -13,6 +14,8 @@ from .conftest import GOOD_VITALS, checked_in
 
 pytestmark = pytest.mark.django_db
 M = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -139,3 +142,27 @@ def test_board_states(done_session, org, patient, t0):
 
     day = t0.astimezone(org.north.tz).date()
     assert board_states(org.north, day)[patient.pk] == "discharged"
+
+
+def test_api_date_filter_applies_before_limit(org, patient, api_client_for):
+    """Regression (issue #10): the date filter ran after the limit, so a day with more than ``limit`` newer
+    sessions came back empty or partial. Three sessions on the day asked for, four newer ones, limit=2."""
+    tz = org.north.tz
+    day = timezone.localdate() - dt.timedelta(days=10)
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=tz)
+    on_day = [
+        services.create_session(org.nurse, patient, protocol_id="iv-racemic", scheduled_for=noon + h * HOUR)
+        for h in (-11, 0, 11)
+    ]
+    for d in range(1, 5):
+        services.create_session(org.nurse, patient, protocol_id="iv-racemic", scheduled_for=noon + d * DAY)
+    services.create_session(org.nurse, patient, protocol_id="iv-racemic", scheduled_for=noon - DAY)
+    c = api_client_for(org.nurse)
+    r = c.get("/api/v1/sessions", {"date": day.isoformat(), "limit": 10})
+    assert r.status_code == 200
+    assert sorted(s["id"] for s in r.json()["results"]) == sorted(s.pk for s in on_day)
+    r = c.get("/api/v1/sessions", {"date": day.isoformat(), "limit": 2}).json()
+    assert r["count"] == 2 and {s["id"] for s in r["results"]} == {on_day[2].pk, on_day[1].pk}
+    for far in ("0001-01-01", "9999-12-31"):
+        r = c.get("/api/v1/sessions", {"date": far})
+        assert r.status_code == 200 and r.json()["count"] == 0
