@@ -28,6 +28,7 @@ from django.utils import timezone
 from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.access.roles import Role
+from kairos.accounts.models import Membership
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.config import ConfigError, Override, RuleSet
@@ -44,6 +45,8 @@ from kairos.clinical.instruments import (
 )
 from kairos.clinical.instruments import Score as ClinicalScore
 from kairos.clinical.rules.alerts import evaluate_alerts
+from kairos.courses.models import OPEN_COURSE_STATUSES, Course
+from kairos.dosing.models import DosingSession
 from kairos.measures import domain, outcome_store
 from kairos.measures.models import (
     OPEN_DUE_STATES,
@@ -241,32 +244,19 @@ def prescribers_for(patient: Any) -> list[Any]:
     """The patient's prescriber(s): creators of the patient's open courses who are prescribers at the
     clinic, and responsible clinicians of their dosing sessions who are prescribers; when none is known,
     every prescriber of the clinic (so an alert is never unassigned)."""
-    from kairos.accounts.models import Membership
-
     clinic_prescribers = set(
         Membership.objects.filter(clinic_id=patient.clinic_id, role=Role.PRESCRIBER).values_list(
             "user_id", flat=True
         )
     )
-    ids: set[int] = set()
-    try:
-        from kairos.courses.models import OPEN_COURSE_STATUSES, Course
-
-        ids |= set(
-            Course.objects.filter(patient=patient, status__in=OPEN_COURSE_STATUSES).values_list(
-                "created_by_id", flat=True
-            )
+    ids: set[int] = set(
+        Course.objects.filter(patient=patient, status__in=OPEN_COURSE_STATUSES).values_list(
+            "created_by_id", flat=True
         )
-    except ImportError:  # pragma: no cover - courses app is always installed
-        pass
-    try:
-        from kairos.dosing.models import DosingSession
-
-        ids |= set(
-            DosingSession.objects.filter(patient=patient).values_list("responsible_clinician_id", flat=True)
-        )
-    except ImportError:  # pragma: no cover
-        pass
+    )
+    ids |= set(
+        DosingSession.objects.filter(patient=patient).values_list("responsible_clinician_id", flat=True)
+    )
     chosen = ids & clinic_prescribers or clinic_prescribers
     return list(get_user_model().objects.filter(pk__in=chosen, is_active=True).order_by("pk"))
 
