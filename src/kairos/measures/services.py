@@ -31,6 +31,7 @@ from kairos.access.roles import Role
 from kairos.accounts.models import Membership
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.clinical import measurement_plan
 from kairos.clinical.config import ConfigError, Override, RuleSet
 from kairos.clinical.instruments import (
     AnswerError,
@@ -47,7 +48,7 @@ from kairos.clinical.instruments import Score as ClinicalScore
 from kairos.clinical.rules.alerts import evaluate_alerts
 from kairos.courses.models import OPEN_COURSE_STATUSES, Course
 from kairos.dosing.models import DosingSession
-from kairos.measures import domain, outcome_store
+from kairos.measures import outcome_store
 from kairos.measures.models import (
     OPEN_DUE_STATES,
     ClinicalTask,
@@ -93,13 +94,13 @@ def clinic_options(clinic_id: int, *, self_report: bool) -> ClinicOptions:
 
 
 def schedule_rules(clinic_id: int) -> RuleSet:
-    """:data:`kairos.measures.domain.RULES` with the clinic's overrides applied (validated)."""
+    """:data:`kairos.clinical.rules.measurement.RULES` with the clinic's overrides applied (validated)."""
     s = clinic_settings(clinic_id)
     overrides = []
     for key, value in (s.schedule_overrides or {}).items():
         v = tuple(value) if isinstance(value, list) else value
         overrides.append(Override(key, v, by=f"clinic {clinic_id}", at=s.updated_at, reason="clinic setting"))
-    return domain.RULES.with_overrides(overrides)
+    return measurement_plan.RULES.with_overrides(overrides)
 
 
 # Link lifetime and reminder lead (hours): a policy of the clinic, not a clinical number.
@@ -178,7 +179,7 @@ def update_clinic_settings(
             )
     if schedule_overrides is not None:
         try:
-            domain.RULES.with_overrides(
+            measurement_plan.RULES.with_overrides(
                 Override(
                     k, tuple(v) if isinstance(v, list) else v, by="check", at=timezone.now(), reason="check"
                 )
@@ -786,14 +787,14 @@ def acknowledge_alert(actor: Any, alert_id: int, action: str) -> MeasureAlert:
 # --- plans ------------------------------------------------------------------------------------------
 
 
-def _course_sessions(course: Any) -> list[domain.DoseSession]:
+def _course_sessions(course: Any) -> list[measurement_plan.DoseSession]:
     from kairos.courses.models import AppointmentKind, AppointmentStatus
 
     appts = course.appointments.filter(kind=AppointmentKind.DOSING).exclude(
         status=AppointmentStatus.CANCELLED
     )
     sessions = [
-        domain.DoseSession(a.number or i + 1, a.starts_at, a.phase or "induction")
+        measurement_plan.DoseSession(a.number or i + 1, a.starts_at, a.phase or "induction")
         for i, a in enumerate(appts.order_by("starts_at"))
     ]
     if sessions:
@@ -803,7 +804,7 @@ def _course_sessions(course: Any) -> list[domain.DoseSession]:
     for s in (course.plan or {}).get("sessions", []):
         day = dt.date.fromisoformat(s["date"])
         out.append(
-            domain.DoseSession(
+            measurement_plan.DoseSession(
                 int(s["number"]),
                 dt.datetime.combine(day, dt.time(9, 0), tzinfo=tz),
                 s.get("phase", "induction"),
@@ -834,8 +835,8 @@ def generate_measurement_plan(
     first = min(s.at for s in sessions)
     horizon = max(max(s.at for s in sessions), first + dt.timedelta(days=horizon_days))
     try:
-        planned = domain.generate_plan(
-            domain.PlanRequest(
+        planned = measurement_plan.generate_plan(
+            measurement_plan.PlanRequest(
                 sessions,
                 list(indications),
                 horizon_end=horizon,
@@ -844,7 +845,7 @@ def generate_measurement_plan(
             ),
             rules,
         )
-    except (domain.PlanError, UnknownInstrumentError) as exc:
+    except (measurement_plan.PlanError, UnknownInstrumentError) as exc:
         raise ValidationError({"indications": str(exc)}) from None
     old = MeasurementPlan.objects.select_for_update().filter(course=course, active=True).first()
     if old is not None:
@@ -904,8 +905,8 @@ def complete_safety_check(actor: Any, due_id: int, note: str) -> MeasurementDue:
     policies.require(actor, Act.MEASURE_PLAN, due.patient.clinic_id)
     if (
         due.kind != DueKind.SAFETY
-        or due.instrument_id not in domain.CHECKS_BY_ID
-        or domain.CHECKS_BY_ID[due.instrument_id].instrument
+        or due.instrument_id not in measurement_plan.CHECKS_BY_ID
+        or measurement_plan.CHECKS_BY_ID[due.instrument_id].instrument
     ):
         raise ValidationError(
             {"due": "only non-questionnaire safety checks (labs, screens, PDMP) are marked done here"}

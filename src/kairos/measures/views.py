@@ -18,8 +18,8 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.reads import record_read
 from kairos.clinical.instruments import Instrument, Rater, all_instruments, get
+from kairos.clinical.measurement_plan import CHECKS_BY_ID
 from kairos.measures import selectors, services
-from kairos.measures.domain import CHECKS_BY_ID
 from kairos.measures.models import DueState, MeasurementDue, QuestionnaireLink
 from kairos.patients.selectors import get_patient
 from kairos.web.forms import add_service_errors

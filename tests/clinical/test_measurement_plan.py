@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kairos.clinical.instruments import get
-from kairos.measures.domain import (
+from kairos.clinical.measurement_plan import (
     CHECKS,
     RULES,
     DoseSession,
