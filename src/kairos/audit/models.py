@@ -11,11 +11,11 @@ PostgreSQL the application role holds no UPDATE/DELETE right on these tables at 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from kairos.core.append_only import AppendOnlyModel
 
 GLOBAL_CHAIN = "global"  # events with no clinic (e.g. a failed login for an unknown username)
 
@@ -37,7 +37,12 @@ class Action(models.TextChoices):
     TWO_FACTOR = "two_factor", "Two-factor change"  # device enrolled/reset, recovery codes issued
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
+    """One audited action. Append-only (:class:`~kairos.core.append_only.AppendOnlyModel`; database triggers
+    refuse updates and deletes too)."""
+
+    append_only_noun = "audit event"
+
     chain = models.CharField(max_length=32, db_index=True)
     seq = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -75,14 +80,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("audit events are append-only")
 
 
 class ChainHead(models.Model):

@@ -29,7 +29,8 @@ def require_reason(
         raise ValueError(f"bad bounds {min_length}..{max_length}")
     reason = (text or "").strip()
     if not min_length <= len(reason) <= max_length:
-        message = f"{field}: {min_length}–{max_length} characters (got {len(reason)})"
+        unit = "character" if min_length == 1 else "characters"
+        message = f"{field}: at least {min_length} {unit}, at most {max_length} (got {len(reason)})"
         if hint:
             message += f"; {hint}"
         raise ValidationError({field: message})

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kairos.core.append_only import AppendOnlyError, AppendOnlyModel
 from kairos.dosing.domain import Status
 
 
@@ -24,10 +25,6 @@ class Row(models.Model):
 
     def __str__(self) -> str:
         return f"{type(self).__name__} {self.pk}"
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change a row that is append-only or signed."""
 
 
 class Drug(models.TextChoices):
@@ -209,7 +206,7 @@ class Nausea(models.TextChoices):
     VOMITING = "vomiting", "Vomiting"
 
 
-class Reading(Row):
+class Reading(AppendOnlyModel, Row):
     """One flowsheet row. APPEND-ONLY: two nurses charting at once each add rows; none is ever rewritten."""
 
     session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="readings")
@@ -236,14 +233,6 @@ class Reading(Row):
     class Meta:
         ordering = ["taken_at", "id"]
         indexes = [models.Index(fields=["session", "taken_at"], name="reading_session_time")]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("flowsheet readings are append-only: add a new reading instead")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("flowsheet readings are append-only")
 
     @property
     def has_bp(self) -> bool:
@@ -316,7 +305,7 @@ class Escalation(models.TextChoices):
     TRANSFER = "transfer", "Transferred to emergency department"
 
 
-class EmergencyAction(Row):
+class EmergencyAction(AppendOnlyModel, Row):
     """Time-stamped in-session emergency record (append-only)."""
 
     session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="emergency_actions")
@@ -328,14 +317,6 @@ class EmergencyAction(Row):
 
     class Meta:
         ordering = ["at", "id"]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("emergency actions are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("emergency actions are append-only")
 
 
 class SignedGuardMixin(Row):

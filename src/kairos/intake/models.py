@@ -4,11 +4,11 @@ the signed eligibility decision, consent documents/acceptances and Spravato REMS
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from kairos.clinical.safety.eligibility import DrugClass
+from kairos.core.append_only import AppendOnlyModel
 
 USER = settings.AUTH_USER_MODEL
 
@@ -145,11 +145,7 @@ class EligibilityDecisionKind(models.TextChoices):
     CAUTIONS = "eligible_with_cautions", "Eligible with cautions"
 
 
-class SignedRecordError(ValidationError):
-    pass
-
-
-class EligibilityDecision(models.Model):
+class EligibilityDecision(AppendOnlyModel):
     """A prescriber's signed eligibility decision. Never edited: an amendment is a new version."""
 
     patient = models.ForeignKey(
@@ -176,13 +172,10 @@ class EligibilityDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.get_decision_display()} v{self.version}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise SignedRecordError("a signed eligibility decision cannot be edited; amend it (new version)")
-        super().save(*args, **kwargs)
 
+class ConsentDocument(AppendOnlyModel):
+    """A published consent text. Never edited: a change is a new version."""
 
-class ConsentDocument(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="consent_documents")
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
@@ -196,11 +189,6 @@ class ConsentDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise SignedRecordError("a published consent document cannot be edited; publish a new version")
-        super().save(*args, **kwargs)
 
 
 class ConsentAcceptance(models.Model):

@@ -11,28 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class ImmutableRecordError(ValidationError):
-    """A stored response or score may not be changed."""
-
-
-class _Immutable(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ImmutableRecordError(f"{self._meta.label} {self.pk} is immutable once stored")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise ImmutableRecordError(f"{self._meta.label} {self.pk} is immutable; it cannot be deleted")
-
+from kairos.core.append_only import AppendOnlyModel
 
 # --- clinic settings ---------------------------------------------------------------------------------
 
@@ -236,7 +219,7 @@ class ResponseSource(models.TextChoices):
     FHIR = "fhir", "FHIR import"
 
 
-class QuestionnaireResponse(_Immutable):
+class QuestionnaireResponse(AppendOnlyModel):
     """One administration of one instrument, the answers exactly as given (never altered)."""
 
     clinic = models.ForeignKey(
@@ -294,7 +277,7 @@ class QuestionnaireResponse(_Immutable):
         return f"{self.instrument_id} at {self.submitted_at:%Y-%m-%d %H:%M}"
 
 
-class Score(_Immutable):
+class Score(AppendOnlyModel):
     """The score computed at submission by :func:`kairos.clinical.instruments.score` (version stored)."""
 
     response = models.OneToOneField(QuestionnaireResponse, on_delete=models.PROTECT, related_name="score")

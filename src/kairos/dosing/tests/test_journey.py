@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kairos.audit.models import AuditEvent
+from kairos.core.append_only import AppendOnlyError
 from kairos.dosing import selectors, services
-from kairos.dosing.models import AppendOnlyError, DischargeNote, Reading
+from kairos.dosing.models import DischargeNote, Reading
 
 from .conftest import GOOD_VITALS, checked_in
 

@@ -8,8 +8,9 @@ from django.http import Http404
 
 from kairos.audit.models import AuditEvent
 from kairos.clinical.safety.eligibility import PatientFacts, assess_eligibility
+from kairos.core.append_only import AppendOnlyError
 from kairos.intake import domain, selectors, services
-from kairos.intake.models import CodedObservation, EligibilityDecision, SignedRecordError
+from kairos.intake.models import CodedObservation, EligibilityDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_sign_then_amend_creates_versions_and_locks(org, patient):
     services.save_history(org.nurse, patient, {"pregnant": False})
     first = services.sign_eligibility(org.prescriber, patient, decision="eligible", note="")
     first.note = "edited"
-    with pytest.raises(SignedRecordError):
+    with pytest.raises(AppendOnlyError):
         first.save()
     with pytest.raises(ValidationError) as exc:
         services.sign_eligibility(org.prescriber, patient, decision="not_eligible", note="")

@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from kairos.audit.models import AuditEvent
+from kairos.core.append_only import AppendOnlyError
 from kairos.measures import services
 from kairos.measures.models import (
     ClinicalTask,
-    ImmutableRecordError,
     MeasureAlert,
     QuestionnaireResponse,
     Score,
@@ -36,12 +36,12 @@ def test_score_recorded_with_scorer_version_and_is_immutable(patient, make_link)
     assert (s.total, s.severity, s.scorer_version) == (24, "severe", SCORER_VERSION)
     r = s.response
     r.answers["1"] = 0
-    with pytest.raises(ImmutableRecordError):
+    with pytest.raises(AppendOnlyError):
         r.save()
     s.total = 1
-    with pytest.raises(ImmutableRecordError):
+    with pytest.raises(AppendOnlyError):
         s.save()
-    with pytest.raises(ImmutableRecordError):
+    with pytest.raises(AppendOnlyError):
         r.delete()
     assert QuestionnaireResponse.objects.get().answers["1"] == 3 and Score.objects.get().total == 24
 
