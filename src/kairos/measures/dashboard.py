@@ -38,6 +38,9 @@ from functools import cached_property
 from statistics import median
 
 from kairos.clinical.outcomes import CohortSummary, CourseOutcome, classify_course, cohort_summary
+from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
+from kairos.clinical.rules.safety import RULES as SAFETY_RULES
+from kairos.clinical.rules.safety_reporting import RULES as REPORTING_RULES
 from kairos.clinical.stats import KaplanMeier, Proportion, wilson_interval
 from kairos.measures import published
 
@@ -55,11 +58,12 @@ SERIES: dict[str, tuple[str, ...]] = {
     "qids_sr16": ("qids_sr16",),
     "hamd17": ("hamd17",),
 }
-BP_WINDOW_MIN = 90  # §1.5: "in the first 1.5 h"
-BP_SBP_RISE = 40  # §1.5 (S6)
-BP_DBP_RISE = 25  # §1.5 (S6)
-BP_PATIENT_DAYS = 28  # §1.5: "at least once in the first 4 weeks"
-SEDATION_MOAAS_MAX = 3  # ⚠ clinic definition (MOAA/S 3 = responds only when name called loudly, §4.8)
+# Session-safety cut-offs: cited params of kairos.clinical.rules.safety and .safety_reporting.
+BP_WINDOW_MIN = int(REPORTING_RULES.num("bp_rise.window_min"))
+BP_SBP_RISE = int(SAFETY_RULES.num("bp.rise_sbp"))
+BP_DBP_RISE = int(SAFETY_RULES.num("bp.rise_dbp"))
+BP_PATIENT_DAYS = int(REPORTING_RULES.num("bp_rise.patient_days"))
+SEDATION_MOAAS_MAX = int(REPORTING_RULES.num("sedation.moaas_max"))
 MIN_CELL = 5  # de-identified CSV: indication text shared by fewer courses is replaced by "other"
 DATE_SHIFT_MAX_DAYS = 182
 
@@ -387,14 +391,14 @@ def summarise_groups(
             "response",
             cohort.response,
             "evaluable courses",
-            "≥50 % reduction from baseline at any assessment",
+            f"≥{OUTCOME_RULES.num('response.min_reduction_pct'):g} % reduction from baseline at any assessment",
         ),
         prop_row("remission", cohort.remission, "evaluable courses", "remission cut-off at any assessment"),
         prop_row(
             "rapid_response",
             cohort.rapid_response,
-            "courses assessed within 24 h of dose 1",
-            "response at an assessment within 24 h (+ tolerance) of the first dose",
+            f"courses assessed within {OUTCOME_RULES.num('rapid.window_h'):g} h of dose 1",
+            f"response at an assessment within {OUTCOME_RULES.num('rapid.window_h'):g} h (+ tolerance) of the first dose",
         ),
         MetricRow(
             "time_to_response",
