@@ -14,6 +14,7 @@ from kairos.access.models import BreakGlassGrant
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
+from kairos.core.actor import Actor
 
 
 def _tasks() -> Any:
@@ -27,7 +28,7 @@ def _tasks() -> Any:
 NOT_GRANTED = "no patient with that MRN in that clinic of your organisation"
 
 
-def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant:
+def request_break_glass(user: Actor, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant:
     """Grant ``user`` time-limited chart access to the patient with ``mrn`` in ``clinic_id``.
 
     Only prescribers and nurses may break glass, only within their own organisation, and only with a
@@ -47,7 +48,7 @@ def request_break_glass(user: Any, clinic_id: int, mrn: str, reason: str) -> Bre
 
 
 @transaction.atomic
-def _grant_or_deny(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant | None:
+def _grant_or_deny(user: Actor, clinic_id: int, mrn: str, reason: str) -> BreakGlassGrant | None:
     from kairos.accounts.models import Clinic
     from kairos.patients.models import Patient
 
@@ -95,7 +96,7 @@ def _grant_or_deny(user: Any, clinic_id: int, mrn: str, reason: str) -> BreakGla
 
 
 @transaction.atomic
-def mark_reviewed(user: Any, grant_id: int) -> BreakGlassGrant:
+def mark_reviewed(user: Actor, grant_id: int) -> BreakGlassGrant:
     grant = BreakGlassGrant.objects.select_for_update(of=("self",)).select_related("patient").get(pk=grant_id)
     policies.require(user, policies.Act.BREAK_GLASS_REVIEW, grant.patient.clinic_id)
     if grant.reviewed_at is None:

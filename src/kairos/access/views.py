@@ -13,6 +13,7 @@ from kairos.access.models import BreakGlassGrant
 from kairos.accounts.models import Clinic
 from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.core import policies
+from kairos.core.actor import actor_of
 from kairos.core.forms import add_service_errors
 from kairos.core.policies import Act
 
@@ -40,7 +41,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             grant = services.request_break_glass(
-                request.user,
+                actor_of(request),
                 form.cleaned_data["clinic"],
                 form.cleaned_data["mrn"],
                 form.cleaned_data["reason"],
@@ -82,5 +83,5 @@ def mark_reviewed(request: HttpRequest, grant_id: int) -> HttpResponse:
     if grant is None:
         raise Http404("not found")
     policies.require(request.user, Act.BREAK_GLASS_REVIEW, grant.patient.clinic_id)
-    services.mark_reviewed(request.user, grant_id)
+    services.mark_reviewed(actor_of(request), grant_id)
     return redirect("access:breakglass_review")

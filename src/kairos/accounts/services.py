@@ -20,6 +20,7 @@ from kairos.accounts.models import TOKEN_PREFIX, ApiToken, Membership, hash_toke
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
+from kairos.core.actor import Actor
 from kairos.core.policies import Act
 
 TOKEN_DAYS_MIN, TOKEN_DAYS_MAX = 1, 365
@@ -38,7 +39,7 @@ class TokenRefused(Exception):
 
 @transaction.atomic
 def create_token(
-    user: Any, name: str, *, days: int | None = None, read_only: bool = False
+    user: Actor, name: str, *, days: int | None = None, read_only: bool = False
 ) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored. It expires after ``days``
     (default: settings.KAIROS_API_TOKEN_DAYS); a ``read_only`` token may only read (GET/HEAD)."""
@@ -70,7 +71,7 @@ def create_token(
 
 
 @transaction.atomic
-def revoke_token(user: Any, token_id: int) -> ApiToken:
+def revoke_token(user: Actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token_id, user=user)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -114,19 +115,19 @@ def authenticate_token(raw: str, method: str = "GET") -> Any | None:
     return token.user
 
 
-def has_confirmed_device(user: Any) -> bool:
+def has_confirmed_device(user: Actor) -> bool:
     """A confirmed authenticator app or recovery-code set: the user must verify every session."""
     return bool(user_has_device(user, confirmed=True))
 
 
 @transaction.atomic
-def start_totp(user: Any) -> TOTPDevice:
+def start_totp(user: Actor) -> TOTPDevice:
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
 @transaction.atomic
-def confirm_totp(user: Any, device: TOTPDevice, code: str, *, additional: bool = False) -> bool:
+def confirm_totp(user: Actor, device: TOTPDevice, code: str, *, additional: bool = False) -> bool:
     """Confirm an enrolment with its first code. ``additional``: the user already had a device and
     added this one from a verified session after re-entering the password."""
     if not device.verify_token(code.strip()):
@@ -150,7 +151,7 @@ _RECOVERY_CODE = re.compile(r"[a-z2-7]{8}")  # StaticToken.random_token(): 5 ran
 
 
 @transaction.atomic
-def issue_recovery_codes(user: Any, *, regenerated: bool = False) -> list[str]:
+def issue_recovery_codes(user: Actor, *, regenerated: bool = False) -> list[str]:
     """Replace the user's recovery codes with ten fresh single-use ones (django-otp's static device).
     The codes are returned once, to be shown once; only the static device's own rows store them."""
     StaticToken.objects.filter(device__user=user).delete()
@@ -169,7 +170,7 @@ def issue_recovery_codes(user: Any, *, regenerated: bool = False) -> list[str]:
     return codes
 
 
-def verify_second_factor(user: Any, code: str) -> Any | None:
+def verify_second_factor(user: Actor, code: str) -> Any | None:
     """The device that accepts ``code``: a 6-digit authenticator code, or an 8-character recovery code
     (used up by this call, so it fails the second time). Throttled by django-otp per device."""
     code = re.sub(r"[\s-]", "", code or "").lower()
@@ -200,7 +201,7 @@ RESET_REASON_MAX = 2000
 
 
 @transaction.atomic
-def reset_two_factor(admin: Any, clinic_id: int, target_id: int, reason: str) -> int:
+def reset_two_factor(admin: Actor, clinic_id: int, target_id: int, reason: str) -> int:
     """A lost device: a clinic admin removes all two-factor devices (authenticator apps and recovery
     codes) of a member of their clinic, with a reason; the user enrols again at the next sign-in, and a
     session verified with a removed device is no longer verified. Returns the number of devices removed.

@@ -16,15 +16,16 @@ from kairos.audit import context
 from kairos.audit.bounded import count_suppressed, lock_chain, take_suppressed
 from kairos.audit.models import GLOBAL_CHAIN, Action, AuditEvent
 from kairos.audit.services import record
+from kairos.core.actor import Actor
 
 
 @receiver(user_logged_in)
-def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def _logged_in(sender: Any, request: Any, user: Actor, **kwargs: Any) -> None:
     record(Action.LOGIN, actor=user, object_type="auth.user", object_id=user.pk, summary="signed in")
 
 
 @receiver(user_logged_out)
-def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def _logged_out(sender: Any, request: Any, user: Actor | None, **kwargs: Any) -> None:
     if user is not None:
         record(Action.LOGOUT, actor=user, object_type="auth.user", object_id=user.pk, summary="signed out")
 

@@ -21,6 +21,7 @@ from kairos.accounts import services
 from kairos.accounts.demo_logins import DEMO_USERS
 from kairos.accounts.models import ApiToken, Membership
 from kairos.core import policies
+from kairos.core.actor import actor_of
 from kairos.core.policies import Act
 
 
@@ -38,7 +39,7 @@ class LoginView(auth_views.LoginView):
 def verify_2fa(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        device = services.verify_second_factor(request.user, request.POST.get("code", ""))
+        device = services.verify_second_factor(actor_of(request), request.POST.get("code", ""))
         if device is not None:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
@@ -81,7 +82,7 @@ def _enrolment_open(request: HttpRequest) -> bool:
 def setup_2fa(request: HttpRequest) -> HttpResponse:
     """First enrolment (a user with no confirmed device), or an additional device: only inside a
     verified session after the password was re-entered on the settings page (``add_device``)."""
-    additional = services.has_confirmed_device(request.user)
+    additional = services.has_confirmed_device(actor_of(request))
     if additional:
         if not _is_verified(request):  # the middleware already sends them to verify; never rely on it alone
             return redirect("accounts:2fa_verify")
@@ -93,18 +94,20 @@ def setup_2fa(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     error = ""
     if request.method == "POST" and device is not None:
-        if services.confirm_totp(request.user, device, request.POST.get("code", ""), additional=additional):
+        if services.confirm_totp(
+            actor_of(request), device, request.POST.get("code", ""), additional=additional
+        ):
             if additional:
                 request.session.pop(_ENROL_SESSION_KEY, None)
                 messages.success(request, "The new authenticator is added.")
                 return redirect("accounts:settings")
             otp_login(request, device)
-            codes = services.issue_recovery_codes(request.user)
+            codes = services.issue_recovery_codes(actor_of(request))
             messages.success(request, "Two-factor authentication is on.")
             return _recovery_codes_page(request, codes)
         error = "That code was not accepted: enter the current 6-digit code."
     if device is None:
-        device = services.start_totp(request.user)
+        device = services.start_totp(actor_of(request))
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
     return render(
         request,
@@ -118,7 +121,7 @@ def setup_2fa(request: HttpRequest) -> HttpResponse:
 @require_POST
 def add_device(request: HttpRequest) -> HttpResponse:
     """Open enrolment of another authenticator: verified session and the password again."""
-    if not services.has_confirmed_device(request.user):
+    if not services.has_confirmed_device(actor_of(request)):
         return redirect("accounts:2fa_setup")  # a first device needs no extra step
     if not _is_verified(request):
         return redirect("accounts:2fa_verify")
@@ -193,7 +196,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             )
         try:
             _, new_token = services.create_token(
-                request.user,
+                actor_of(request),
                 request.POST.get("name", ""),
                 days=days,
                 read_only=request.POST.get("read_only") in ("on", "1", "true"),
@@ -207,7 +210,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        services.revoke_token(request.user, token_id)
+        services.revoke_token(actor_of(request), token_id)
     except ApiToken.DoesNotExist:
         from django.http import Http404
 
@@ -256,7 +259,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 def staff_reset_2fa(request: HttpRequest, clinic_id: int, user_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     try:
-        removed = services.reset_two_factor(request.user, clinic_id, user_id, reason)
+        removed = services.reset_two_factor(actor_of(request), clinic_id, user_id, reason)
     except ValidationError as exc:
         message = "; ".join(exc.message_dict.get("reason", exc.messages))
         membership = Membership.objects.get(clinic_id=clinic_id, user_id=user_id)  # checked by the service

@@ -36,6 +36,7 @@ from django.utils import timezone
 from kairos.audit.bounded import count_suppressed, take_suppressed
 from kairos.audit.models import Action, AuditEvent
 from kairos.audit.services import record
+from kairos.core.actor import Actor, Viewer
 
 # URL kwarg → model of the object it names; the first kwarg of the URL found here is "the object".
 OBJECT_KWARGS: dict[str, str] = {
@@ -89,7 +90,7 @@ def _owner(label: str, object_id: str) -> tuple[int | None, int | None]:
 
 
 def record_denied(
-    user: Any, route: str, kwargs: dict[str, Any], status: int, *, now: dt.datetime | None = None
+    user: Actor, route: str, kwargs: dict[str, Any], status: int, *, now: dt.datetime | None = None
 ) -> AuditEvent | None:
     """Write one ``DENIED`` row for a refused request, unless the per-minute bounds suppress it."""
     found = _object_of(kwargs)
@@ -147,8 +148,8 @@ class DeniedAccessMiddleware:
         if response.status_code in DENIED_STATUSES:
             match = getattr(request, "resolver_match", None)
             # request.user: the session's user, or the API token's user (set by the ninja auth class).
-            user = getattr(request, "user", None)
-            if match is not None and match.kwargs and getattr(user, "is_authenticated", False):
+            user: Viewer | None = getattr(request, "user", None)
+            if match is not None and match.kwargs and user is not None and user.is_authenticated:
                 route = f"{request.method} {match.view_name or match.url_name or request.path_info}"
                 record_denied(user, route, dict(match.kwargs), response.status_code)
         return response

@@ -31,13 +31,16 @@ from django.utils import timezone
 from kairos.audit.bounded import lock_chain
 from kairos.audit.models import Action, AuditEvent
 from kairos.audit.services import chain_for, record
+from kairos.core.actor import Viewer
 
 
 def throttle_window() -> dt.timedelta:
     return dt.timedelta(minutes=settings.KAIROS_AUDIT_READ_THROTTLE_MINUTES)
 
 
-def _recently_read(user: Any, chain: str, object_type: str, object_id: str, now: dt.datetime | None) -> bool:
+def _recently_read(
+    user: Viewer, chain: str, object_type: str, object_id: str, now: dt.datetime | None
+) -> bool:
     since = (now or timezone.now()) - throttle_window()
     return AuditEvent.objects.filter(
         chain=chain,
@@ -50,7 +53,7 @@ def _recently_read(user: Any, chain: str, object_type: str, object_id: str, now:
 
 
 def record_read(
-    user: Any,
+    user: Viewer,
     *,
     summary: str,
     patient: Any = None,
@@ -110,7 +113,7 @@ def clinic_counts(clinic_ids: Iterable[int | None]) -> Counter[int]:
 
 
 def record_list_read(
-    user: Any,
+    user: Viewer,
     counts: Mapping[int, int],
     *,
     object_type: str,

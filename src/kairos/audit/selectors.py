@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from kairos.accounts.models import Membership
 from kairos.audit.models import GLOBAL_CHAIN, AuditEvent
 from kairos.core import policies
+from kairos.core.actor import Viewer
 from kairos.core.policies import Act
 
 
-def visible_events(user: Any, action: str = Act.AUDIT_VIEW) -> QuerySet[AuditEvent]:
+def visible_events(user: Viewer, action: str = Act.AUDIT_VIEW) -> QuerySet[AuditEvent]:
     """Events of the user's audited clinics, plus sign-in events of those clinics' staff."""
     clinic_ids = policies.clinic_ids_for(user, action)
     staff_ids = Membership.objects.filter(clinic_id__in=clinic_ids).values("user_id")
@@ -23,7 +23,7 @@ def visible_events(user: Any, action: str = Act.AUDIT_VIEW) -> QuerySet[AuditEve
 
 
 def search(
-    user: Any,
+    user: Viewer,
     *,
     action: str = "",
     actor: str = "",

@@ -13,6 +13,7 @@ from kairos.audit import context
 from kairos.audit.chain import GENESIS, compute_hash, normalise
 from kairos.audit.keys import configured_keys, current_key
 from kairos.audit.models import GLOBAL_CHAIN, Action, AuditEvent, ChainHead
+from kairos.core.actor import Viewer
 
 
 class AuditKeyMissing(Exception):
@@ -39,7 +40,7 @@ def _locked_head(chain: str) -> ChainHead:
 def record(
     action: Action | str,
     *,
-    actor: Any = None,
+    actor: Viewer | None = None,
     clinic: Any = None,
     patient: Any = None,
     obj: Any = None,
@@ -71,7 +72,7 @@ def record(
         seq=head.seq + 1,
         occurred_at=timezone.now(),
         clinic_id=clinic_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if actor is not None and actor.is_authenticated else None,
         actor_username=actor_username if actor_username is not None else getattr(actor, "username", "") or "",
         patient_id=getattr(patient, "pk", patient),
         action=str(action),

@@ -19,6 +19,7 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.reads import record_read
 from kairos.audit.services import record
+from kairos.core.actor import Viewer
 from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Chair, Course
 
 # Board states, in order (the dosing app refines 'expected'; see board_states below).
@@ -48,11 +49,11 @@ ARRIVAL_STATE = {
 _M = TypeVar("_M", bound=Model)
 
 
-def _scoped(user: Any, action: str, model_qs: QuerySet[_M]) -> QuerySet[_M]:
+def _scoped(user: Viewer, action: str, model_qs: QuerySet[_M]) -> QuerySet[_M]:
     return model_qs.filter(clinic_id__in=policies.clinic_ids_for(user, action))
 
 
-def get_clinic(user: Any, clinic_id: Any, action: str) -> Clinic:
+def get_clinic(user: Viewer, clinic_id: Any, action: str) -> Clinic:
     try:
         pk = int(clinic_id)
     except (TypeError, ValueError):
@@ -64,7 +65,9 @@ def get_clinic(user: Any, clinic_id: Any, action: str) -> Clinic:
     return clinic
 
 
-def courses_for(user: Any, *, patient_id: int | None = None, status: str | None = None) -> QuerySet[Course]:
+def courses_for(
+    user: Viewer, *, patient_id: int | None = None, status: str | None = None
+) -> QuerySet[Course]:
     qs = _scoped(user, Act.SCHEDULE_VIEW, Course.objects.select_related("patient", "clinic"))
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)
@@ -73,7 +76,7 @@ def courses_for(user: Any, *, patient_id: int | None = None, status: str | None 
     return qs.annotate(appointment_count=Count("appointments"))
 
 
-def get_course(user: Any, course_id: Any, action: str = Act.SCHEDULE_VIEW) -> Course:
+def get_course(user: Viewer, course_id: Any, action: str = Act.SCHEDULE_VIEW) -> Course:
     try:
         pk = int(course_id)
     except (TypeError, ValueError):
@@ -95,7 +98,7 @@ def get_course(user: Any, course_id: Any, action: str = Act.SCHEDULE_VIEW) -> Co
     return course
 
 
-def get_appointment(user: Any, appointment_id: Any, action: str = Act.SCHEDULE_VIEW) -> Appointment:
+def get_appointment(user: Viewer, appointment_id: Any, action: str = Act.SCHEDULE_VIEW) -> Appointment:
     try:
         pk = int(appointment_id)
     except (TypeError, ValueError):
@@ -107,7 +110,7 @@ def get_appointment(user: Any, appointment_id: Any, action: str = Act.SCHEDULE_V
     return appt
 
 
-def read_course(user: Any, course_id: Any) -> Course:
+def read_course(user: Viewer, course_id: Any) -> Course:
     """:func:`get_course` for a view showing the patient's schedule: audited once."""
     course = get_course(user, course_id)
     record(Action.READ, actor=user, patient=course.patient, obj=course, summary="course opened")
@@ -171,7 +174,7 @@ class BoardRow:
 
 
 def board(
-    user: Any, clinic: Clinic, day: dt.date, *, audit: bool = True, throttle: bool = False
+    user: Viewer, clinic: Clinic, day: dt.date, *, audit: bool = True, throttle: bool = False
 ) -> list[BoardRow]:
     """Every chair and its patients on ``day`` (clinic time), plus a row for therapy sessions without a chair.
 
@@ -217,7 +220,7 @@ def board(
     return rows
 
 
-def board_clinics(user: Any) -> list[Clinic]:
+def board_clinics(user: Viewer) -> list[Clinic]:
     ids = policies.clinic_ids_for(user, Act.BOARD_VIEW)
     if not ids:
         raise PermissionDenied("your role has no access to the board")

@@ -29,6 +29,7 @@ from kairos.audit.services import changes, record
 from kairos.clinical import schedule as clinical_schedule
 from kairos.clinical.protocols import PROTOCOL_IDS, ProtocolError, get_protocol
 from kairos.clinical.rules.schedule import RULES as SCHEDULE_RULES
+from kairos.core.actor import Actor
 from kairos.courses import domain
 from kairos.courses.models import (
     Appointment,
@@ -100,7 +101,7 @@ def latest_weight_kg(patient: Patient) -> float | None:
     return float(w) if w is not None else None
 
 
-def preview_plan(actor: Any, patient: Patient, protocol_id: str, start: dt.date) -> clinical_schedule.Plan:
+def preview_plan(actor: Actor, patient: Patient, protocol_id: str, start: dt.date) -> clinical_schedule.Plan:
     """The clinical core's dated plan for this patient and clinic calendar (nothing is written)."""
     policies.require(actor, Act.COURSE_PLAN, patient.clinic_id)
     pid = _protocol_id(protocol_id)
@@ -272,7 +273,7 @@ def therapists_of(clinic: Clinic) -> list[Any]:
 
 @transaction.atomic
 def create_course(
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     *,
     protocol_id: str,
@@ -314,7 +315,7 @@ def create_course(
 
 
 def book_plan(
-    actor: Any,
+    actor: Actor,
     course: Course,
     plan: clinical_schedule.Plan,
     sessions: Sequence[domain.DatedSession],
@@ -431,7 +432,7 @@ def book_plan(
 
 
 def _book(
-    actor: Any,
+    actor: Actor,
     course: Course,
     slot: Slot,
     kind: str,
@@ -466,7 +467,7 @@ def _book(
 
 @transaction.atomic
 def book_appointment(
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     *,
     kind: str,
@@ -542,7 +543,7 @@ def _course_sessions(course: Course, exclude_id: int | None = None) -> list[doma
 
 @transaction.atomic
 def move_appointment(
-    actor: Any, appointment: Appointment, new_date: dt.date, *, reason: str = ""
+    actor: Actor, appointment: Appointment, new_date: dt.date, *, reason: str = ""
 ) -> Appointment:
     """Move a booked appointment to another day (first free slot). A dosing session of a course is checked
     against the protocol's spacing limits first (:func:`kairos.courses.domain.check_move`)."""
@@ -604,7 +605,7 @@ def move_appointment(
 
 
 @transaction.atomic
-def cancel_appointment(actor: Any, appointment: Appointment, *, reason: str) -> Appointment:
+def cancel_appointment(actor: Actor, appointment: Appointment, *, reason: str) -> Appointment:
     policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
     reason = (reason or "").strip()
     if not reason:
@@ -640,7 +641,7 @@ _TRANSITIONS = {
 
 
 @transaction.atomic
-def set_course_status(actor: Any, course: Course, status: str, *, reason: str = "") -> Course:
+def set_course_status(actor: Actor, course: Course, status: str, *, reason: str = "") -> Course:
     policies.require(actor, Act.COURSE_PLAN, course.clinic_id)
     locked = Course.objects.select_for_update().get(pk=course.pk)
     allowed = _TRANSITIONS[CourseStatus(locked.status)]
@@ -675,7 +676,7 @@ def set_course_status(actor: Any, course: Course, status: str, *, reason: str = 
 
 @transaction.atomic
 def update_clinic_settings(
-    actor: Any,
+    actor: Actor,
     clinic: Clinic,
     *,
     rems_certified: bool,
@@ -734,7 +735,7 @@ def update_clinic_settings(
 
 
 @transaction.atomic
-def add_chair(actor: Any, clinic: Clinic, name: str) -> Chair:
+def add_chair(actor: Actor, clinic: Clinic, name: str) -> Chair:
     policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
     name = (name or "").strip()
     if not 1 <= len(name) <= 60:
@@ -747,7 +748,7 @@ def add_chair(actor: Any, clinic: Clinic, name: str) -> Chair:
 
 
 @transaction.atomic
-def set_chair_active(actor: Any, chair: Chair, active: bool) -> Chair:
+def set_chair_active(actor: Actor, chair: Chair, active: bool) -> Chair:
     policies.require(actor, Act.CLINIC_SETTINGS, chair.clinic_id)
     if chair.active != active:
         chair.active = active
@@ -765,7 +766,7 @@ def set_chair_active(actor: Any, chair: Chair, active: bool) -> Chair:
 
 
 @transaction.atomic
-def add_closure(actor: Any, clinic: Clinic, day: dt.date, reason: str = "") -> Closure:
+def add_closure(actor: Actor, clinic: Clinic, day: dt.date, reason: str = "") -> Closure:
     policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
     _within_horizon("date", day, timezone.localdate(timezone=clinic.tz))
     if Closure.objects.filter(clinic=clinic, date=day).exists():

@@ -16,6 +16,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.reads import record_read
 from kairos.clinical.schedule import Plan
+from kairos.core.actor import actor_of
 from kairos.courses import adapters, selectors, services
 from kairos.courses.forms import (
     CancelForm,
@@ -73,7 +74,9 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
             return render(request, "courses/plan.html", ctx, status=400)
         data = form.cleaned_data
         try:
-            the_plan = services.preview_plan(request.user, patient, data["protocol_id"], data["start_date"])
+            the_plan = services.preview_plan(
+                actor_of(request), patient, data["protocol_id"], data["start_date"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
             return render(request, "courses/plan.html", ctx, status=400)
@@ -101,7 +104,7 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         if request.POST.get("action") == "book" and not bad:
             try:
                 course = services.create_course(
-                    request.user,
+                    actor_of(request),
                     patient,
                     protocol_id=data["protocol_id"],
                     start_date=data["start_date"],
@@ -181,7 +184,7 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_course_status(
-                request.user, course, form.cleaned_data["status"], reason=form.cleaned_data["reason"]
+                actor_of(request), course, form.cleaned_data["status"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
@@ -203,7 +206,7 @@ def appointment_move(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.move_appointment(
-                request.user, appt, form.cleaned_data["date"], reason=form.cleaned_data["reason"]
+                actor_of(request), appt, form.cleaned_data["date"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
@@ -222,7 +225,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
-            services.cancel_appointment(request.user, appt, reason=form.cleaned_data["reason"])
+            services.cancel_appointment(actor_of(request), appt, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
     if form.errors:
@@ -307,7 +310,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_clinic_settings(request.user, clinic, **form.cleaned_data)
+            services.update_clinic_settings(actor_of(request), clinic, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
         else:

@@ -17,6 +17,7 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical.safety.eligibility import DrugClass
+from kairos.core.actor import Actor
 from kairos.intake import domain
 from kairos.intake.models import (
     AntidepressantTrial,
@@ -49,7 +50,7 @@ def _dec(field: str, raw: Any, lo: Decimal, hi: Decimal, unit: str) -> Decimal:
 
 
 @transaction.atomic
-def add_diagnosis(actor: Any, patient: Patient, key: str) -> Diagnosis:
+def add_diagnosis(actor: Actor, patient: Patient, key: str) -> Diagnosis:
     policies.require(actor, Act.INTAKE_EDIT, patient.clinic_id)
     code = domain.DIAGNOSIS_BY_KEY.get(key)
     if code is None:
@@ -77,7 +78,7 @@ def add_diagnosis(actor: Any, patient: Patient, key: str) -> Diagnosis:
 
 @transaction.atomic
 def add_trial(
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     *,
     drug: str,
@@ -124,7 +125,7 @@ def add_trial(
 
 
 @transaction.atomic
-def add_medicine(actor: Any, patient: Patient, *, name: str, drug_class: str = "") -> CurrentMedicine:
+def add_medicine(actor: Actor, patient: Patient, *, name: str, drug_class: str = "") -> CurrentMedicine:
     policies.require(actor, Act.INTAKE_EDIT, patient.clinic_id)
     name = (name or "").strip()
     if not 1 <= len(name) <= 120:
@@ -146,7 +147,7 @@ def add_medicine(actor: Any, patient: Patient, *, name: str, drug_class: str = "
 
 
 @transaction.atomic
-def stop_medicine(actor: Any, medicine: CurrentMedicine) -> CurrentMedicine:
+def stop_medicine(actor: Actor, medicine: CurrentMedicine) -> CurrentMedicine:
     policies.require(actor, Act.INTAKE_EDIT, medicine.patient.clinic_id)
     if medicine.active:
         medicine.active = False
@@ -164,7 +165,7 @@ def stop_medicine(actor: Any, medicine: CurrentMedicine) -> CurrentMedicine:
 
 
 @transaction.atomic
-def save_history(actor: Any, patient: Patient, data: dict[str, Any]) -> RelevantHistory:
+def save_history(actor: Actor, patient: Patient, data: dict[str, Any]) -> RelevantHistory:
     policies.require(actor, Act.INTAKE_EDIT, patient.clinic_id)
     row = RelevantHistory.objects.select_for_update().filter(patient=patient).first()
     before = row.snapshot() if row else {}
@@ -196,7 +197,7 @@ def save_history(actor: Any, patient: Patient, data: dict[str, Any]) -> Relevant
 
 @transaction.atomic
 def record_vitals(
-    actor: Any, patient: Patient, values: dict[str, Any], effective_at: dt.datetime | None = None
+    actor: Actor, patient: Patient, values: dict[str, Any], effective_at: dt.datetime | None = None
 ) -> list[CodedObservation]:
     """Baseline vitals as LOINC-coded observation rows (clinical.md §7.1). Missing keys are skipped."""
     policies.require(actor, Act.INTAKE_EDIT, patient.clinic_id)
@@ -256,7 +257,7 @@ def record_vitals(
 
 @transaction.atomic
 def sign_eligibility(
-    actor: Any, patient: Patient, *, decision: str, note: str = "", amend_reason: str = ""
+    actor: Actor, patient: Patient, *, decision: str, note: str = "", amend_reason: str = ""
 ) -> EligibilityDecision:
     """Sign the eligibility decision against the current rule result. If a decision exists, this is an
     amendment: a new version pointing at the previous one, with a reason."""
@@ -308,7 +309,7 @@ def sign_eligibility(
 
 
 @transaction.atomic
-def publish_consent_document(actor: Any, clinic: Clinic, *, title: str, body: str) -> ConsentDocument:
+def publish_consent_document(actor: Actor, clinic: Clinic, *, title: str, body: str) -> ConsentDocument:
     policies.require(actor, Act.CONSENT_MANAGE, clinic.pk)
     title, body = (title or "").strip(), (body or "").strip()
     if not 1 <= len(title) <= 200:
@@ -332,7 +333,7 @@ def publish_consent_document(actor: Any, clinic: Clinic, *, title: str, body: st
 
 @transaction.atomic
 def accept_consent(
-    actor: Any, patient: Patient, document: ConsentDocument, *, typed_name: str
+    actor: Actor, patient: Patient, document: ConsentDocument, *, typed_name: str
 ) -> ConsentAcceptance:
     policies.require(actor, Act.CONSENT_RECORD, patient.clinic_id)
     if document.clinic_id != patient.clinic_id:
@@ -368,7 +369,9 @@ def accept_consent(
 
 
 @transaction.atomic
-def enrol_rems(actor: Any, patient: Patient, *, enrolled_on: dt.date, confirmation_id: str) -> RemsEnrolment:
+def enrol_rems(
+    actor: Actor, patient: Patient, *, enrolled_on: dt.date, confirmation_id: str
+) -> RemsEnrolment:
     policies.require(actor, Act.CONSENT_RECORD, patient.clinic_id)
     cid = (confirmation_id or "").strip()
     if not 1 <= len(cid) <= 64:

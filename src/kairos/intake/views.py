@@ -15,6 +15,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core.actor import actor_of
 from kairos.courses.selectors import get_clinic
 from kairos.intake import selectors, services
 from kairos.intake.forms import (
@@ -163,7 +164,7 @@ def eligibility(request: HttpRequest, patient_id: int) -> HttpResponse:
         form = EligibilitySignForm(request.POST)
         if form.is_valid():
             try:
-                services.sign_eligibility(request.user, patient, **form.cleaned_data)
+                services.sign_eligibility(actor_of(request), patient, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc, name_fields=True)
             else:
@@ -208,7 +209,7 @@ def consent(request: HttpRequest, patient_id: int) -> HttpResponse:
             else:
                 try:
                     services.accept_consent(
-                        request.user, patient, doc, typed_name=form.cleaned_data["typed_name"]
+                        actor_of(request), patient, doc, typed_name=form.cleaned_data["typed_name"]
                     )
                 except ValidationError as exc:
                     add_service_errors(form, exc, name_fields=True)
@@ -228,7 +229,7 @@ def rems_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = RemsForm(request.POST)
     if form.is_valid():
         try:
-            services.enrol_rems(request.user, patient, **form.cleaned_data)
+            services.enrol_rems(actor_of(request), patient, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
         else:
@@ -245,7 +246,7 @@ def consent_documents(request: HttpRequest, clinic_id: int) -> HttpResponse:
     form = ConsentDocumentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.publish_consent_document(request.user, clinic, **form.cleaned_data)
+            services.publish_consent_document(actor_of(request), clinic, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
         else:

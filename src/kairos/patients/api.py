@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, P, QueryEx, Router, Schema, Status
 
 from kairos.core import policies
+from kairos.core.actor import actor_of
 from kairos.core.policies import Act
 from kairos.patients import selectors, services
 from kairos.patients.models import Patient, Sex
@@ -69,7 +70,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
             )
         clinic_id = clinic_ids[0]
     data = payload.dict(exclude={"clinic_id"})
-    return Status(201, services.create_patient(request.user, clinic_id, data))
+    return Status(201, services.create_patient(actor_of(request), clinic_id, data))
 
 
 @router.get("/{patient_id}", response=PatientOut, summary="One patient (an audited read)")

@@ -13,19 +13,20 @@ from kairos.access.models import BreakGlassGrant
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
+from kairos.core.actor import Viewer
 from kairos.core.policies import Act
 from kairos.patients.models import Patient
 
 
-def visible_patients(user: Any, action: str = Act.PATIENT_LIST) -> QuerySet[Patient]:
+def visible_patients(user: Viewer, action: str = Act.PATIENT_LIST) -> QuerySet[Patient]:
     """Patients of the clinics where the user's role permits ``action``."""
     return Patient.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related(
         "clinic"
     )
 
 
-def active_grant(user: Any, patient: Patient) -> BreakGlassGrant | None:
-    if not getattr(user, "is_authenticated", False):
+def active_grant(user: Viewer, patient: Patient) -> BreakGlassGrant | None:
+    if not user.is_authenticated:
         return None
     return (
         BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
@@ -34,7 +35,7 @@ def active_grant(user: Any, patient: Patient) -> BreakGlassGrant | None:
     )
 
 
-def get_patient(user: Any, patient_id: Any, action: str = Act.CHART_VIEW) -> Patient:
+def get_patient(user: Viewer, patient_id: Any, action: str = Act.CHART_VIEW) -> Patient:
     """The patient if ``user`` may perform ``action`` on it; 404 if outside the user's reach, 403 if a
     member of the patient's clinic lacks the permission. Does not audit (see :func:`read_patient`)."""
     try:
@@ -54,7 +55,7 @@ def get_patient(user: Any, patient_id: Any, action: str = Act.CHART_VIEW) -> Pat
     raise Http404("not found")
 
 
-def read_patient(user: Any, patient_id: Any, *, purpose: str = "chart") -> Patient:
+def read_patient(user: Viewer, patient_id: Any, *, purpose: str = "chart") -> Patient:
     """:func:`get_patient` for a PHI read, audited exactly once."""
     patient = get_patient(user, patient_id, Act.CHART_VIEW)
     grant = getattr(patient, "break_glass", None)
@@ -69,7 +70,7 @@ def read_patient(user: Any, patient_id: Any, *, purpose: str = "chart") -> Patie
     return patient
 
 
-def search_patients(user: Any, query: str = "", *, limit: int = 50) -> list[Patient]:
+def search_patients(user: Viewer, query: str = "", *, limit: int = 50) -> list[Patient]:
     """Registry search (name or MRN). Listing names is a PHI read: audited once per clinic shown."""
     qs = visible_patients(user)
     query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a text parameter (a 500)

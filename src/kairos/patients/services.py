@@ -13,6 +13,7 @@ from django.utils import timezone
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.core import policies
+from kairos.core.actor import Actor
 from kairos.core.policies import Act
 from kairos.core.time import check_not_future
 from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, WeightMeasurement
@@ -35,7 +36,7 @@ def _validate(patient: Patient) -> None:
 
 
 @transaction.atomic
-def create_patient(actor: Any, clinic_id: int, data: dict[str, Any]) -> Patient:
+def create_patient(actor: Actor, clinic_id: int, data: dict[str, Any]) -> Patient:
     policies.require(actor, Act.PATIENT_CREATE, clinic_id)
     patient = Patient(clinic_id=clinic_id, **{k: data[k] for k in EDITABLE if k in data})
     _validate(patient)
@@ -56,7 +57,7 @@ def create_patient(actor: Any, clinic_id: int, data: dict[str, Any]) -> Patient:
 
 
 @transaction.atomic
-def update_patient(actor: Any, patient: Patient, data: dict[str, Any]) -> Patient:
+def update_patient(actor: Actor, patient: Patient, data: dict[str, Any]) -> Patient:
     policies.require(actor, Act.PATIENT_EDIT, patient.clinic_id)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     before = locked.audit_snapshot()
@@ -87,7 +88,7 @@ def update_patient(actor: Any, patient: Patient, data: dict[str, Any]) -> Patien
 
 @transaction.atomic
 def record_weight(
-    actor: Any, patient: Patient, weight_kg: Decimal | float | str, measured_at: dt.datetime | None = None
+    actor: Actor, patient: Patient, weight_kg: Decimal | float | str, measured_at: dt.datetime | None = None
 ) -> WeightMeasurement:
     policies.require(actor, Act.WEIGHT_RECORD, patient.clinic_id)
     try:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from kairos.accounts.models import Clinic
 from kairos.audit.reads import record_read
 from kairos.core import policies
+from kairos.core.actor import actor_of
 from kairos.core.forms import add_service_errors
 from kairos.core.policies import Act
 from kairos.patients import selectors, services
@@ -38,7 +39,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         clinic_id = data.pop("clinic")
         try:
-            patient = services.create_patient(request.user, clinic_id, data)
+            patient = services.create_patient(actor_of(request), clinic_id, data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -64,7 +65,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_patient(request.user, patient, form.cleaned_data)
+            services.update_patient(actor_of(request), patient, form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -100,7 +101,7 @@ def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = WeightForm(request.POST)
     if form.is_valid():
         try:
-            services.record_weight(request.user, patient, form.cleaned_data["weight_kg"])
+            services.record_weight(actor_of(request), patient, form.cleaned_data["weight_kg"])
         except ValidationError as exc:
             add_service_errors(form, exc)
     if form.errors:

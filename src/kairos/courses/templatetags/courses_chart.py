@@ -8,13 +8,14 @@ from django import template
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.core.actor import Viewer
 from kairos.courses import selectors
 
 register = template.Library()
 
 
 @register.inclusion_tag("courses/_chart_section_body.html")
-def courses_chart_section(patient: Any, user: Any) -> dict[str, Any]:
+def courses_chart_section(patient: Any, user: Viewer) -> dict[str, Any]:
     data = selectors.chart_courses(patient)
     return {
         "patient": patient,

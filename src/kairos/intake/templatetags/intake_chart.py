@@ -6,11 +6,12 @@ from typing import Any
 
 from django import template
 
+from kairos.core.actor import Viewer
 from kairos.intake import selectors
 
 register = template.Library()
 
 
 @register.inclusion_tag("intake/_chart_section_body.html")
-def intake_chart_section(patient: Any, user: Any) -> dict[str, Any]:
+def intake_chart_section(patient: Any, user: Viewer) -> dict[str, Any]:
     return {"patient": patient, "s": selectors.intake_summary(patient, limit=10)}
