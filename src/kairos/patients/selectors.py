@@ -7,14 +7,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from kairos.access.models import BreakGlassGrant
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
 from kairos.core.actor import Viewer
 from kairos.core.policies import Act
+from kairos.patients.hooks import active_grant
 from kairos.patients.models import Patient
 
 
@@ -22,16 +21,6 @@ def visible_patients(user: Viewer, action: str = Act.PATIENT_LIST) -> QuerySet[P
     """Patients of the clinics where the user's role permits ``action``."""
     return Patient.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related(
         "clinic"
-    )
-
-
-def active_grant(user: Viewer, patient: Patient) -> BreakGlassGrant | None:
-    if not user.is_authenticated:
-        return None
-    return (
-        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
-        .order_by("-expires_at")
-        .first()
     )
 
 
