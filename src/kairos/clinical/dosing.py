@@ -19,6 +19,10 @@ from kairos.clinical.config import RuleSet
 from kairos.clinical.protocols import Protocol, get_protocol
 from kairos.clinical.rules.dosing import RULES
 
+# The largest dose in mg any dose field accepts: an INPUT bound that refuses typing errors (an extra zero), not
+# a clinical dose or cap (those are Params in kairos.clinical.rules.dosing). Used here and by the dosing app.
+DOSE_INPUT_MAX_MG = 1000.0
+
 
 class DoseError(ValueError):
     """A dose cannot be computed or would be unsafe; the message names the field and allowed range."""
@@ -341,9 +345,9 @@ def compute_dose(
     """
     p = get_protocol(protocol_id, dosing_rules=rules)
     for i, prev in enumerate(previous_doses_mg):
-        _check_finite(f"previous_doses_mg[{i}]", prev, 1e-6, 1000.0, "mg")
+        _check_finite(f"previous_doses_mg[{i}]", prev, 1e-6, DOSE_INPUT_MAX_MG, "mg")
     if requested_mg is not None:
-        _check_finite("requested_mg", requested_mg, 1e-6, 1000.0, "mg")
+        _check_finite("requested_mg", requested_mg, 1e-6, DOSE_INPUT_MAX_MG, "mg")
     factor = base_per_hcl(rules)
     if p.dose.basis == "mg_per_kg":
         if weight_kg is None:

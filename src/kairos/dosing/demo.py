@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
 M = dt.timedelta(minutes=1)
@@ -84,6 +83,7 @@ def _esketamine(services: Any, users: dict[str, Any], patient: Any, t0: dt.datet
 def load_dosing_demo(context: dict[str, Any]) -> str:
     from kairos.dosing import services
     from kairos.dosing.models import DosingSession, RemsSiteProfile
+    from kairos.intake.models import RemsEnrolment
 
     users, patients, clinics = context["users"], context["patients"], context["clinics"]
     north = clinics["north"]
@@ -101,15 +101,13 @@ def load_dosing_demo(context: dict[str, Any]) -> str:
             "phone": "617-555-0142",
         },
     )
-    if apps.is_installed("kairos.intake"):
-        model = apps.get_model("intake", "RemsEnrolment")
-        if not model.objects.filter(patient=alex).exists():
-            model.objects.create(
-                patient=alex,
-                enrolled_on=timezone.localdate() - dt.timedelta(days=30),
-                confirmation_id="DEMO-ENR-1001",
-                recorded_by=users["demo-nurse"],
-            )
+    if not RemsEnrolment.objects.filter(patient=alex).exists():
+        RemsEnrolment.objects.create(
+            patient=alex,
+            enrolled_on=timezone.localdate() - dt.timedelta(days=30),
+            confirmation_id="DEMO-ENR-1001",
+            recorded_by=users["demo-nurse"],
+        )
     tz = north.tz
     now = timezone.now().astimezone(tz)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -20,6 +19,8 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.instruments import score
+from kairos.clinical.rules.rems import RULES as REMS_RULES
+from kairos.clinical.rules.safety import RULES as SAFETY_RULES
 from kairos.clinical.safety.discharge import DischargeResult, discharge_readiness
 from kairos.clinical.safety.eligibility import interacting_classes
 from kairos.clinical.safety.monitoring import evaluate_reading, monitoring_schedule
@@ -51,6 +52,7 @@ from kairos.dosing.models import (
     RemsForm,
     RemsSiteProfile,
 )
+from kairos.intake import selectors as intake_selectors
 
 if TYPE_CHECKING:
     from kairos.patients.models import Patient
@@ -112,23 +114,8 @@ def baseline(session: DosingSession) -> Vitals | None:
 
 
 def patient_enrolled_at(patient: Any) -> dt.datetime | None:
-    """When the patient was enrolled in the Spravato REMS (``kairos.intake.models.RemsEnrolment``)."""
-    if not apps.is_installed("kairos.intake"):
-        return None
-    try:
-        model = apps.get_model("intake", "RemsEnrolment")
-    except LookupError:
-        return None
-    row = model.objects.filter(patient=patient).order_by("pk").first()
-    if row is None:
-        return None
-    for name in ("enrolled_at", "enrolled_on", "signed_at", "created_at"):
-        value = getattr(row, name, None)
-        if isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, dt.date):
-            return dt.datetime.combine(value, dt.time(), tzinfo=patient.clinic.tz)
-    return None
+    """When the patient was enrolled in the Spravato REMS (intake's selector; tests replace this function)."""
+    return intake_selectors.rems_enrolled_at(patient)
 
 
 def safety_route(session: DosingSession) -> str:
@@ -285,7 +272,7 @@ def due_readings(session: DosingSession, now: dt.datetime) -> list[dict[str, Any
     except ValueError:
         return []
     taken = [r.taken_at for r in vitals_rows(session) if r.has_bp]
-    window = dt.timedelta(minutes=5)
+    window = dt.timedelta(minutes=SAFETY_RULES.num("monitor.slot_window_min"))
     out = []
     for slot in schedule:
         done = any(abs(t - slot.at) <= window for t in taken) or (
@@ -363,7 +350,8 @@ def build_rems_form(session: DosingSession) -> MonitoringForm:
     bp_rows = [r for r in vitals_rows(session) if r.has_bp]
     post = [r for r in bp_rows if first is not None and r.taken_at >= first]
     pre = baseline(session)
-    post40 = _closest(post, first, 30, 60) if first else None
+    lo, hi = cast(tuple[int, int], REMS_RULES["pmf.post40_window_min"])
+    post40 = _closest(post, first, lo, hi) if first else None
     completion = post[-1] if post else None
     events = list(session.adverse_events.all())
     readings = list(session.readings.all())
@@ -409,7 +397,10 @@ def build_rems_form(session: DosingSession) -> MonitoringForm:
         bp_pre=pre,
         bp_post40=as_vitals(post40) if post40 else None,
         bp_completion=as_vitals(completion) if completion else None,
-        sedation=any(r.moaas is not None and r.moaas < 5 for r in post_readings)
+        sedation=any(
+            r.moaas is not None and r.moaas < REMS_RULES.num("pmf.sedation_moaas_below")
+            for r in post_readings
+        )
         or any(e.event_type == EventType.SEDATION for e in events),
         dissociation=any((r.cadss6_total or 0) > 0 for r in post_readings)
         or any(e.event_type == EventType.DISSOCIATION for e in events),

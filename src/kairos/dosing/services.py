@@ -562,9 +562,11 @@ def order_dose(
         if dose_mg is None:
             raise _err("dose_mg", refusal) from None
     if dose_mg is not None and not (
-        isinstance(dose_mg, int | float | Decimal) and 0 < float(dose_mg) <= 1000
+        isinstance(dose_mg, int | float | Decimal) and 0 < float(dose_mg) <= dosing_rules.DOSE_INPUT_MAX_MG
     ):
-        raise _err("dose_mg", f"{dose_mg!r} is outside the allowed range (0, 1000] mg")
+        raise _err(
+            "dose_mg", f"{dose_mg!r} is outside the allowed range (0, {dosing_rules.DOSE_INPUT_MAX_MG:g}] mg"
+        )
     final = float(dose_mg) if dose_mg is not None else computed.dose_mg  # type: ignore[union-attr]
     outside = computed is None or abs(final - computed.dose_mg) > 1e-6
     reason = ""

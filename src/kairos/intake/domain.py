@@ -4,7 +4,8 @@
 * Treatment resistance: clinical.md §1.1 and §7.4 — TRD is a *derived flag*: at least two adequate
   antidepressant trials without response in the current episode (no SNOMED/ICD code exists).
 * Vital signs: LOINC codes and UCUM units from clinical.md §7.1; the entry bounds are plausibility limits
-  that refuse typing errors, not clinical thresholds (those live in kairos.clinical.safety).
+  that refuse typing errors, not clinical thresholds: cited params of kairos.clinical.rules (safety
+  ``plausible.*``, intake ``plausible.resp_rate``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+
+from kairos.clinical.config import RuleSet
+from kairos.clinical.rules.intake import RULES as INTAKE_RULES
+from kairos.clinical.rules.safety import RULES as SAFETY_RULES
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -77,7 +82,7 @@ DIAGNOSES: tuple[DiagnosisCode, ...] = (
 )
 DIAGNOSIS_BY_KEY = {d.key: d for d in DIAGNOSES}
 TRD_SOURCE = "clinical.md §1.1/§7.4: TRD = ≥2 adequate antidepressant trials without response in the current episode (derived flag, no code)"
-TRD_MIN_FAILED_TRIALS = 2  # clinical.md §1.1 (Spravato indication; FDA definition) via §7.4
+TRD_MIN_FAILED_TRIALS = int(INTAKE_RULES.num("trd.min_failed_trials"))
 
 FAILED_OUTCOMES = frozenset({"no_response", "partial_response"})
 
@@ -110,13 +115,21 @@ class VitalSpec:
     high: Decimal
 
 
+def _vital(key: str, loinc: str, display: str, unit: str, rules: RuleSet, param: str) -> VitalSpec:
+    bounds = rules[param]
+    if not isinstance(bounds, tuple):
+        raise TypeError(f"{rules.name}.{param} must be a (low, high) pair")
+    low, high = bounds
+    return VitalSpec(key, loinc, display, unit, Decimal(low), Decimal(high))
+
+
 SRC_71 = "clinical.md §7.1 (LOINC, UCUM; S23)"
 VITALS: tuple[VitalSpec, ...] = (
-    VitalSpec("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", Decimal(50), Decimal(300)),
-    VitalSpec("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", Decimal(20), Decimal(200)),
-    VitalSpec("heart_rate", "8867-4", "Heart rate", "/min", Decimal(20), Decimal(250)),
-    VitalSpec("spo2", "59408-5", "SpO2 by pulse oximetry", "%", Decimal(50), Decimal(100)),
-    VitalSpec("resp_rate", "9279-1", "Respiratory rate", "/min", Decimal(4), Decimal(60)),
+    _vital("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", SAFETY_RULES, "plausible.sbp"),
+    _vital("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", SAFETY_RULES, "plausible.dbp"),
+    _vital("heart_rate", "8867-4", "Heart rate", "/min", SAFETY_RULES, "plausible.heart_rate"),
+    _vital("spo2", "59408-5", "SpO2 by pulse oximetry", "%", SAFETY_RULES, "plausible.spo2"),
+    _vital("resp_rate", "9279-1", "Respiratory rate", "/min", INTAKE_RULES, "plausible.resp_rate"),
 )
 VITAL_BY_KEY = {v.key: v for v in VITALS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,3 +141,12 @@ def medicine_flags(medicines: list[CurrentMedicine]) -> dict[int, list[str]]:
         )
         for m in medicines
     }
+
+
+def rems_enrolled_at(patient: Any) -> dt.datetime | None:
+    """When the patient was enrolled in the Spravato REMS: the first recorded enrolment's date, at midnight in
+    the clinic's time zone; None if no enrolment is recorded. Not audited (callers read within a session)."""
+    row = RemsEnrolment.objects.filter(patient=patient).order_by("pk").first()
+    if row is None:
+        return None
+    return dt.datetime.combine(row.enrolled_on, dt.time(), tzinfo=patient.clinic.tz)

@@ -81,6 +81,26 @@ _PARAMS = [
         "Form fields that must be filled before submission (middle initial, address 2 and the ◐ newer "
         "fields are optional by default).",
     ),
+    Param(
+        "pmf.post40_window_min",
+        (30, 60),
+        "min after the first device",
+        "§1.4 S2 asks for the 40-min post-administration BP; the window that counts as '40 min' is not in "
+        "the reference (⚠)",
+        Status.UNCONFIRMED,
+        "A post-dose BP reading in this window (the one closest to 40 min) fills the form's 40-minute BP.",
+    ),
+    Param(
+        "pmf.sedation_moaas_below",
+        5,
+        "MOAA/S",
+        "§1.4 S2 (sedation? on the form), §1.5/§3 MOAA/S 5 = awake (S4 §5.1); reading 'below 5' as sedation "
+        "is not in the reference (⚠)",
+        Status.UNCONFIRMED,
+        "A post-dose MOAA/S below this value is reported as sedation on the form.",
+        1,
+        5,
+    ),
 ]
 
 RULES: RuleSet = RuleSet.of("rems", "Spravato REMS (outpatient setting)", _PARAMS)

@@ -390,6 +390,17 @@ _PARAMS = [
         20,
         90,
     ),
+    Param(
+        "monitor.slot_window_min",
+        5,
+        "min",
+        "not in the reference (⚠): a charting tolerance",
+        U,
+        "A reading within this many minutes of a scheduled monitoring time counts for it; a slot is due "
+        "from this long before and overdue this long after.",
+        1,
+        15,
+    ),
     # --- discharge ---------------------------------------------------------------------------------------
     Param(
         "discharge.esketamine_min_obs_min",
