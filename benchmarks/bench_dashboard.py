@@ -8,7 +8,7 @@
      (``build_from_scratch``, checked identical), and the full page through Django's test client;
   2. the de-identified CSV;
   3. questionnaire submissions per second through the real service
-     (``kairos.measures.services.enter_clinician_response``: scoring, alerts, audit row, one transaction).
+     (``kairos.measures.services.recording.enter_clinician_response``: scoring, alerts, audit row, one transaction).
 * Prints the figures and writes them into the ``## Measurement-based care`` section of docs/PERFORMANCE.md.
 
 Usage: python benchmarks/bench_dashboard.py [--patients 10000] [--responses 500000] [--repeat 5] [--runs 3]
@@ -161,13 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     load_avgs = ", ".join(f"{a:.1f}" for a in rounds["load_avg"] + rounds["load_avg_end"][-1:])
     scratch_med, _ = _median_s(lambda: views.build_from_scratch(f), max(1, args.repeat // 2))
     # submissions through the real service (scoring, alerts, audit, one transaction each)
-    from kairos.measures import services
+    from kairos.measures.services import recording
 
     patients = list(Patient.objects.filter(clinic=clinic).order_by("pk")[: args.submissions])
     answers = {str(i): (i % 3) for i in range(1, 9)} | {"9": 0}
     t = time.perf_counter()
     for i, p in enumerate(patients):
-        services.enter_clinician_response(
+        recording.enter_clinician_response(
             prescriber,
             p,
             "phq9",
@@ -229,13 +229,13 @@ other jobs, so figures vary by ±30 % or more between runs).
 | From-scratch path in this run (`dashboard_views.build_from_scratch`) | — | 7.31 s | {x["scratch_median_s"]:.2f} s |
 | Figures identical to from scratch (efficacy, safety, cohort, sessions to response, CSV, per-session findings) | — | yes | {"yes" if x["identical"] else "**NO**"} |
 | Backfill `manage.py measures_rebuild_outcomes` (this run; 0 = already current) | — | 37 s (first run) | {x["backfill_s"]:.0f} s |
-| Questionnaire submissions through `services.enter_clinician_response` | 88 /s | 95 /s | {x["submissions_per_s"]:.0f} /s (sequential, one transaction each) |
+| Questionnaire submissions through `recording.enter_clinician_response` | 88 /s | 95 /s | {x["submissions_per_s"]:.0f} /s (sequential, one transaction each) |
 
 * Read model (`kairos.measures.outcome_store`): `CourseOutcomeSummary` (one row per course and series:
   baseline, latest, best % change, response/remission/relapse dates, rapid response, times to event with
   censoring, the `classify_course` result) and `SessionSafety` (per-session BP rise within 90 min,
   sedation, loss of consciousness, dissociation, respiratory depression, AE count). Written in the same
-  transaction as each stored score (`measures.services._record`: link submission, clinician entry, FHIR
+  transaction as each stored score (`measures.services.recording.record_response`: link submission, clinician entry, FHIR
   import) and each dosing change (check-in, re-check, dosing start, flowsheet reading, adverse event, via
   the explicit hook `kairos.dosing.hooks`; dosing does not import measures).
 * The dashboard (`dashboard_views.load_aggregated`) reads the courses, the session findings **summed per

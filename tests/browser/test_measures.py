@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from kairos.measures import services
 from kairos.measures.models import MeasureAlert, QuestionnaireLink
+from kairos.measures.services import links
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -28,7 +28,7 @@ def _answer(page, number, label):
 
 
 def _link(org, patient, instruments=("phq9",)):
-    return services.create_link(org.frontdesk, patient, list(instruments))[1]
+    return links.create_link(org.frontdesk, patient, list(instruments))[1]
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_new_alert_appears_on_an_open_board_by_polling(org, patient, logged_in_p
     board.goto("/measures/alerts/")
     assert board.get_by_text("No open safety alerts.").is_visible()
     token = _link(org, patient)
-    services.submit_link(token, {"phq9": {str(i): (3 if i == 9 else 0) for i in range(1, 10)}})
+    links.submit_link(token, {"phq9": {str(i): (3 if i == 9 else 0) for i in range(1, 10)}})
     board.locator("tr[data-alert='phq9_item9']").wait_for(timeout=15_000)  # hx-trigger every 10s
 
 

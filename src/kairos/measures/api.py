@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kairos.measures import selectors, services
+from kairos.measures import selectors
+from kairos.measures.services import recording
 from kairos.patients.selectors import get_patient
 
 fhir_router = Router(tags=["measures"])
@@ -102,7 +103,7 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
     from kairos.access.policies import Act
 
     patient = get_patient(request.user, m.group(1), Act.MEASURE_ENTER)
-    rec = services.import_fhir(request.user, patient, resource)
+    rec = recording.import_fhir(request.user, patient, resource)
     s = rec.score
     return Status(
         201,

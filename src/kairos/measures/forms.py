@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 
-from kairos.measures import services
+from kairos.measures.services import clinic_config
 
-LINK_LOW, LINK_HIGH = services.LINK_VALID_HOURS
-REMINDER_LOW = services.REMINDER_MIN_HOURS
+LINK_LOW, LINK_HIGH = clinic_config.LINK_VALID_HOURS
+REMINDER_LOW = clinic_config.REMINDER_MIN_HOURS
 
 
 def _range(field: str, low: int, high: int) -> dict[str, str]:
@@ -59,7 +59,7 @@ class MeasureSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         licences = self.fields["licences"]
         assert isinstance(licences, forms.MultipleChoiceField)
-        licences.choices = services.licence_choices()
+        licences.choices = clinic_config.licence_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -4,7 +4,7 @@ per-session safety findings (:class:`~kairos.measures.models.SessionSafety`).
 
 Written at write time, in the caller's transaction:
 
-* :func:`score_stored` — from :mod:`kairos.measures.services` after every stored score (link submission,
+* :func:`score_stored` — from :mod:`kairos.measures.services.recording` after every stored score (link submission,
   clinician entry, FHIR import): re-classifies the response's course when it is linked to one.
 * :func:`session_changed` — registered with :mod:`kairos.dosing.hooks` (``MeasuresConfig.ready``), called
   by the dosing services after a flowsheet reading, an adverse event, check-in or the start of dosing:

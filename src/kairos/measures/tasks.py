@@ -28,7 +28,7 @@ def deliver_alert_notification(alert_id: int) -> bool:
     """E-mail the patient's prescriber(s) about one alert, once. True if sent now; a failed send raises
     after recording the attempt (``notified_at`` stays empty, so the next tick retries)."""
     from kairos.measures.models import MeasureAlert
-    from kairos.measures.services import prescribers_for
+    from kairos.measures.services.alert_review import prescribers_for
 
     try:
         with transaction.atomic():
@@ -72,7 +72,7 @@ def notify_alert(alert_id: int) -> bool:
 
 def _send_link(link_id: int, base_url: str, *, reminder: bool) -> bool:
     from kairos.measures.models import QuestionnaireLink
-    from kairos.measures.services import token_for
+    from kairos.measures.services.links import token_for
 
     with transaction.atomic():
         link = (
@@ -123,7 +123,7 @@ def send_link_reminder(link_id: int, base_url: str = "") -> bool:
 
 
 def run_tick(**kwargs: Any) -> str:
-    from kairos.measures.services import tick
+    from kairos.measures.services.housekeeping import tick
 
     return str(tick(**kwargs))
 

@@ -19,8 +19,9 @@ from kairos.access.policies import Act
 from kairos.audit.reads import record_read
 from kairos.clinical.instruments import Instrument, Rater, all_instruments, get
 from kairos.clinical.measurement_plan import CHECKS_BY_ID
-from kairos.measures import selectors, services
+from kairos.measures import selectors
 from kairos.measures.models import DueState, MeasurementDue, QuestionnaireLink
+from kairos.measures.services import alert_review, clinic_config, links, plans, recording
 from kairos.patients.selectors import get_patient
 from kairos.web.forms import add_service_errors
 
@@ -93,7 +94,7 @@ def _item_rows(inst: Instrument, values: dict[str, Any], errors: dict[str, str])
 
 def _bundle(link: QuestionnaireLink, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
     out = []
-    for inst in services.link_instruments(link):
+    for inst in links.link_instruments(link):
         stem = PATIENT_STEMS.get(inst.id, "{recall}.").format(recall=inst.recall.label)
         out.append(
             {
@@ -109,13 +110,13 @@ def _bundle(link: QuestionnaireLink, values: dict[str, Any], errors: dict[str, s
 
 @never_cache
 def patient_form(request: HttpRequest, token: str) -> HttpResponse:
-    link = services.resolve_link(token)
+    link = links.resolve_link(token)
     if link is None:
         return _unavailable(request)
-    crisis = services.crisis_resources(link.clinic_id)
+    crisis = clinic_config.crisis_resources(link.clinic_id)
     ctx: dict[str, Any] = {"clinic_name": link.clinic.name, "crisis": crisis, "expires_at": link.expires_at}
     if request.method == "POST":
-        answers, errs = services.validate_link_answers(link, request.POST)
+        answers, errs = links.validate_link_answers(link, request.POST)
         if errs:
             errors = dict(errs)
             values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
@@ -124,8 +125,8 @@ def patient_form(request: HttpRequest, token: str) -> HttpResponse:
             ctx |= {"bundle": bundle, "error_list": [(first[name], msg) for name, msg in errs]}
             return render(request, "measures/patient_form.html", ctx, status=400)
         try:
-            result = services.submit_link(token, answers)
-        except services.LinkUnavailable:
+            result = links.submit_link(token, answers)
+        except links.LinkUnavailable:
             return _unavailable(request)
         return render(
             request, "measures/patient_done.html", ctx | {"safety_positive": result.safety_positive}
@@ -154,7 +155,7 @@ def alert_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
-        services.acknowledge_alert(request.user, alert_id, request.POST.get("action", ""))
+        alert_review.acknowledge_alert(request.user, alert_id, request.POST.get("action", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
         return redirect("measures:alerts")
@@ -233,7 +234,7 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
         email = request.POST.get("email", "").strip() if request.POST.get("send_email") else ""
         ctx |= {"chosen": chosen, "email": request.POST.get("email", "")}
         try:
-            link, token = services.create_link(
+            link, token = links.create_link(
                 request.user,
                 patient,
                 chosen,
@@ -269,7 +270,7 @@ def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) 
     inst = get(instrument_id)
     if request.method == "GET":  # a POST writes the response (audited by enter_clinician_response)
         record_read(request.user, patient=patient, obj=patient, summary=f"{inst.id} entry form opened")
-    opts = services.clinic_options(patient.clinic_id, self_report=False)
+    opts = clinic_config.clinic_options(patient.clinic_id, self_report=False)
     licensed_ok = not inst.requires_licence_flag or inst.licence_key in opts.licences
     values: dict[str, Any] = {}
     errors: list[str] = []
@@ -295,7 +296,7 @@ def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) 
                 errors.append("administered_at: use the date-time picker (YYYY-MM-DDTHH:MM)")
         if not errors:
             try:
-                rec = services.enter_clinician_response(request.user, patient, inst.id, answers, when)
+                rec = recording.enter_clinician_response(request.user, patient, inst.id, answers, when)
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
@@ -325,7 +326,7 @@ def check_done(request: HttpRequest, patient_id: int, due_id: int) -> HttpRespon
 
         raise Http404("not found")
     try:
-        services.complete_safety_check(request.user, due_id, request.POST.get("note", ""))
+        plans.complete_safety_check(request.user, due_id, request.POST.get("note", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -347,8 +348,8 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
     if clinic is None:
         raise Http404("not found")
     policies.require(request.user, Act.MEASURE_SETTINGS, clinic.pk)
-    current = services.clinic_settings(clinic.pk)
-    crisis = services.crisis_resources(clinic.pk)
+    current = clinic_config.clinic_settings(clinic.pk)
+    crisis = clinic_config.crisis_resources(clinic.pk)
     initial = {
         "crisis_text": crisis.text,
         "licences": list(current.licences),
@@ -358,7 +359,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
     form = MeasureSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_clinic_settings(request.user, clinic.pk, **form.cleaned_data)
+            clinic_config.update_clinic_settings(request.user, clinic.pk, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

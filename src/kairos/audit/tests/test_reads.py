@@ -110,10 +110,10 @@ def test_the_board_page_itself_is_recorded_every_time(org, patient, client_for):
 
 
 def _alert(org: Any, patient: Any) -> None:
-    from kairos.measures import services
+    from kairos.measures.services import links
 
-    _, token = services.create_link(org.prescriber, patient, ["phq9"])
-    services.submit_link(token, {"phq9": {str(i): (1 if i == 9 else 0) for i in range(1, 10)}})
+    _, token = links.create_link(org.prescriber, patient, ["phq9"])
+    links.submit_link(token, {"phq9": {str(i): (1 if i == 9 else 0) for i in range(1, 10)}})
 
 
 def test_forty_alert_board_polls_write_one_read_and_a_poll_after_the_window_another(

@@ -14,10 +14,10 @@ def mailbox(settings):
 
 @pytest.fixture
 def make_link(org):
-    from kairos.measures import services
+    from kairos.measures.services import links
 
     def make(patient, instruments=("phq9",), **kw):
-        return services.create_link(org.frontdesk, patient, list(instruments), **kw)
+        return links.create_link(org.frontdesk, patient, list(instruments), **kw)
 
     return make
 

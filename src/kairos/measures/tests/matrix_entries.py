@@ -25,10 +25,10 @@ def _clinic(w: World) -> dict[str, Any]:
 
 def _alert(w: World) -> dict[str, Any]:
     def make() -> Any:
-        from kairos.measures import services
+        from kairos.measures.services import links
 
-        _, token = services.create_link(w.org.prescriber, w.patient, ["phq9"])
-        services.submit_link(token, {"phq9": {str(i): (1 if i == 9 else 0) for i in range(1, 10)}})
+        _, token = links.create_link(w.org.prescriber, w.patient, ["phq9"])
+        links.submit_link(token, {"phq9": {str(i): (1 if i == 9 else 0) for i in range(1, 10)}})
         from kairos.measures.models import MeasureAlert
 
         return MeasureAlert.objects.get(patient=w.patient)

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from kairos.audit.models import AuditEvent
 from kairos.core.append_only import AppendOnlyError
-from kairos.measures import services
 from kairos.measures.models import (
     ClinicalTask,
     MeasureAlert,
@@ -17,6 +16,7 @@ from kairos.measures.models import (
     Score,
     TaskStatus,
 )
+from kairos.measures.services import alert_review, clinic_config, housekeeping, links
 from kairos.measures.tests.conftest import phq9_post
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_alert_board_shows_and_acknowledge_requires_action(patient, make_link, o
     assert "phq9_item9" not in nurse.get(reverse("measures:alerts")).content.decode()
     assert "phq9_item9" in nurse.get(reverse("measures:alerts") + "?all=1").content.decode()
     with pytest.raises(ValidationError, match="already acknowledged"):
-        services.acknowledge_alert(org.prescriber, alert.pk, "again")
+        alert_review.acknowledge_alert(org.prescriber, alert.pk, "again")
 
 
 def test_foreign_clinic_cannot_acknowledge(patient, make_link, org, client_for):
@@ -129,10 +129,10 @@ def test_email_failure_keeps_alert_and_board(
     assert alert.notified_at is None and alert.notify_attempts == 1 and "SMTP down" in alert.notify_error
     assert "phq9_item9" in client_for(org.prescriber).get(reverse("measures:alerts")).content.decode()
     # the tick retries; once mail works, it is sent exactly once
-    assert services.tick().notified == 0
+    assert housekeeping.tick().notified == 0
     monkeypatch.undo()
-    assert services.tick().notified == 1
-    assert services.tick().notified == 0
+    assert housekeeping.tick().notified == 1
+    assert housekeeping.tick().notified == 0
     assert len(mailbox) == 1 and mailbox[0].to == ["prescriber@test.invalid"]
     assert patient.family_name not in mailbox[0].body  # no PHI in e-mail
 
@@ -152,7 +152,7 @@ def test_killed_worker_alert_survives_and_rerun_notifies_once(
     alert = MeasureAlert.objects.get()
     assert alert.open and alert.notified_at is None
     assert len(mailbox) == 0
-    out = services.tick()  # cron / the worker's periodic tick
+    out = housekeeping.tick()  # cron / the worker's periodic tick
     assert out.notified == 1 and len(mailbox) == 1
     alert.refresh_from_db()
     assert alert.notified_at is not None
@@ -169,11 +169,11 @@ def test_alert_rows_are_written_with_the_response(patient, org, monkeypatch):
         raise RuntimeError("db error")
 
     monkeypatch.setattr(models.ClinicalTask.objects, "create", fail)
-    _, token = services.create_link(org.frontdesk, patient, ["phq9"])
+    _, token = links.create_link(org.frontdesk, patient, ["phq9"])
     with pytest.raises(RuntimeError):
-        services.submit_link(token, {"phq9": {str(i): (2 if i == 9 else 0) for i in range(1, 10)}})
+        links.submit_link(token, {"phq9": {str(i): (2 if i == 9 else 0) for i in range(1, 10)}})
     assert not QuestionnaireResponse.objects.exists() and not MeasureAlert.objects.exists()
-    assert services.resolve_link(token) is not None  # the link is still usable
+    assert links.resolve_link(token) is not None  # the link is still usable
 
 
 def test_clinician_entry_cssrs_and_madrs_licence(patient, org, client_for):
@@ -200,7 +200,7 @@ def test_clinician_entry_cssrs_and_madrs_licence(patient, org, client_for):
     resp = c.post(madrs, data)
     assert resp.status_code == 400 and "licence" in resp.content.decode()
     assert not QuestionnaireResponse.objects.filter(instrument_id="madrs").exists()
-    services.update_clinic_settings(org.admin, org.north.pk, licences=["madrs"])
+    clinic_config.update_clinic_settings(org.admin, org.north.pk, licences=["madrs"])
     assert c.post(madrs, data).status_code == 302
     assert Score.objects.get(instrument_id="madrs").total == 20
     # therapists and front desk may not enter

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kairos.audit.models import Action, AuditEvent
-from kairos.measures import services
 from kairos.measures.models import ClinicCrisisResources, ClinicMeasureSettings
+from kairos.measures.services import clinic_config
 
 pytestmark = pytest.mark.django_db
 
@@ -69,16 +69,16 @@ def test_admin_saves_settings_audited_and_text_review_recorded(org, client_for):
     html = client_for(org.admin).get(_url(org)).content.decode()
     assert "Reviewed" in html and "Needs review" not in html and org.admin.get_username() in html
     # the declared licences take effect: MADRS may now be entered without the licence flag
-    assert "madrs" in services.clinic_options(org.north.pk, self_report=False).licences
+    assert "madrs" in clinic_config.clinic_options(org.north.pk, self_report=False).licences
 
 
 def test_saving_the_same_text_is_a_review_only_when_ticked(org, client_for):
     c = client_for(org.admin)
-    text = services.crisis_resources(org.north.pk).text
+    text = clinic_config.crisis_resources(org.north.pk).text
     assert c.post(_url(org), _form(crisis_text=text)).status_code == 302
-    assert services.crisis_resources(org.north.pk).needs_review  # licences saved, text not reviewed
+    assert clinic_config.crisis_resources(org.north.pk).needs_review  # licences saved, text not reviewed
     assert c.post(_url(org), _form(crisis_text=text, mark_reviewed="on")).status_code == 302
-    crisis = services.crisis_resources(org.north.pk)
+    crisis = clinic_config.crisis_resources(org.north.pk)
     assert not crisis.needs_review and crisis.reviewed_by == org.admin and crisis.text == text
 
 
@@ -101,9 +101,9 @@ def test_bad_input_refused_naming_the_field_nothing_saved(org, client_for, extra
     r = client_for(org.admin).post(_url(org), _form(**extra))
     assert r.status_code == 400
     assert message in r.content.decode()
-    s = services.clinic_settings(org.north.pk)
+    s = clinic_config.clinic_settings(org.north.pk)
     assert (s.licences, s.link_valid_hours, s.reminder_before_hours) == ([], 72, 24)
-    assert services.crisis_resources(org.north.pk).needs_review
+    assert clinic_config.crisis_resources(org.north.pk).needs_review
     assert not _settings_events(org).exists()
 
 
@@ -119,10 +119,10 @@ def test_bad_input_refused_naming_the_field_nothing_saved(org, client_for, extra
 )
 def test_service_validates_before_writing(org, kwargs, field, fragment):
     with pytest.raises(ValidationError) as exc:
-        services.update_clinic_settings(org.admin, org.north.pk, **kwargs)
+        clinic_config.update_clinic_settings(org.admin, org.north.pk, **kwargs)
     (msg,) = exc.value.message_dict[field]
     assert msg.startswith(f"{field}:") and fragment in msg
-    s = services.clinic_settings(org.north.pk)
+    s = clinic_config.clinic_settings(org.north.pk)
     assert (s.link_valid_hours, s.reminder_before_hours) == (72, 24)
     assert not _settings_events(org).exists()
 
@@ -130,9 +130,9 @@ def test_service_validates_before_writing(org, kwargs, field, fragment):
 def test_only_the_clinic_admin_may_change_them(org, client_for):
     for user in (org.prescriber, org.nurse, org.auditor):
         with pytest.raises(PermissionDenied):
-            services.update_clinic_settings(user, org.north.pk, link_valid_hours=48)
+            clinic_config.update_clinic_settings(user, org.north.pk, link_valid_hours=48)
         assert client_for(user).post(_url(org), _form()).status_code == 403
     with pytest.raises(Http404):
-        services.update_clinic_settings(org.far_prescriber, org.north.pk, link_valid_hours=48)
+        clinic_config.update_clinic_settings(org.far_prescriber, org.north.pk, link_valid_hours=48)
     assert client_for(org.admin).get(reverse("measures:clinic_settings", args=[999999])).status_code == 404
-    assert services.clinic_settings(org.north.pk).link_valid_hours == 72
+    assert clinic_config.clinic_settings(org.north.pk).link_valid_hours == 72

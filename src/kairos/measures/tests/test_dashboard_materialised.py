@@ -171,8 +171,8 @@ def test_missing_and_stale_rows_are_recomputed_on_read(org):
 
 
 def test_clinician_entry_updates_the_course_summary_in_the_same_transaction(org):
-    from kairos.measures import services
     from kairos.measures.models import DueKind, MeasurementDue
+    from kairos.measures.services import recording
 
     p = make_patient(org, "W-1")
     course = make_course(org, p, scores=[(-2, 20)], instrument="phq9")
@@ -189,7 +189,7 @@ def test_clinician_entry_updates_the_course_summary_in_the_same_transaction(org)
         window_end=at + dt.timedelta(days=2),
     )
     answers = {str(i): 1 for i in range(1, 10)}  # PHQ-9 total 9: a 55 % reduction from 20
-    services.enter_clinician_response(org.prescriber, p, "phq9", answers, administered_at=at)
+    recording.enter_clinician_response(org.prescriber, p, "phq9", answers, administered_at=at)
     after = CourseOutcomeSummary.objects.get(course=course, series="phq9")
     assert (after.points, after.latest_total, after.response_at) == (2, 9.0, at)
     f = _filters(org, instrument="phq9")

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kairos.measures import services
 from kairos.measures.models import MeasureAlert, QuestionnaireLink, QuestionnaireResponse, Score
+from kairos.measures.services import clinic_config, housekeeping, links
 from kairos.measures.tests.conftest import phq9_post
 
 pytestmark = pytest.mark.django_db
@@ -96,8 +96,8 @@ def test_second_submit_is_refused_and_stores_nothing_more(patient, make_link):
     c = Client()
     assert c.post(_url(token), phq9_post([0] * 9)).status_code == 200
     assert c.post(_url(token), phq9_post([3] * 9)).status_code == 404
-    with pytest.raises(services.LinkUnavailable):
-        services.submit_link(token, {"phq9": dict.fromkeys(map(str, range(1, 10)), 3)})
+    with pytest.raises(links.LinkUnavailable):
+        links.submit_link(token, {"phq9": dict.fromkeys(map(str, range(1, 10)), 3)})
     assert QuestionnaireResponse.objects.count() == 1 and Score.objects.get().total == 0
 
 
@@ -113,13 +113,13 @@ def test_item9_positive_shows_crisis_resources_immediately(patient, make_link, o
 
 
 def test_default_crisis_text_is_flagged_for_clinic_review(org):
-    c = services.crisis_resources(org.north.pk)
+    c = clinic_config.crisis_resources(org.north.pk)
     assert "988" in c.text and "999" in c.text and "111" in c.text
     assert c.needs_review
 
 
 def test_patient_sees_only_their_own_bundle(patient, south_patient, make_link, org):
-    _, token = services.create_link(org.south_prescriber, south_patient, ["gad7"])
+    _, token = links.create_link(org.south_prescriber, south_patient, ["gad7"])
     html = Client().get(_url(token)).content.decode()
     assert "gad7-1" in html and "phq9-1" not in html
     assert "South" in html and "North" not in html
@@ -129,9 +129,9 @@ def test_link_refuses_clinician_rated_instruments(patient, org):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="clinician-rated"):
-        services.create_link(org.frontdesk, patient, ["madrs"])
+        links.create_link(org.frontdesk, patient, ["madrs"])
     with pytest.raises(ValidationError, match="unknown instrument"):
-        services.create_link(org.frontdesk, patient, ["bdi2"])
+        links.create_link(org.frontdesk, patient, ["bdi2"])
 
 
 def test_send_link_page_emails_and_shows_qr(
@@ -169,18 +169,16 @@ def test_tick_sends_one_reminder_before_expiry_and_expires_due(patient, org, mai
         window_start=now - dt.timedelta(days=1),
         window_end=now + dt.timedelta(days=2),
     )
-    link, _ = services.create_link(
-        org.frontdesk, patient, ["phq9"], email="pat@example.invalid", valid_hours=10
-    )
+    link, _ = links.create_link(org.frontdesk, patient, ["phq9"], email="pat@example.invalid", valid_hours=10)
     due.refresh_from_db()
     assert due.state == DueState.SENT
-    assert services.tick(now).reminders == 1  # 10 h left < 24 h reminder lead
-    assert services.tick(now).reminders == 0  # idempotent
+    assert housekeeping.tick(now).reminders == 1  # 10 h left < 24 h reminder lead
+    assert housekeeping.tick(now).reminders == 0  # idempotent
     assert len(mailbox) == 1 and "reminder" in mailbox[0].subject.lower()
-    result = services.tick(now + dt.timedelta(hours=11))
+    result = housekeeping.tick(now + dt.timedelta(hours=11))
     due.refresh_from_db()
     assert result.expired == 1 and due.state == DueState.EXPIRED
-    services.tick(now + dt.timedelta(days=3))
+    housekeeping.tick(now + dt.timedelta(days=3))
     due.refresh_from_db()
     assert due.state == DueState.MISSED
 
@@ -195,7 +193,7 @@ def test_measures_tick_command(capsys, db):
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_store_exactly_one(patient, org):
-    _, token = services.create_link(org.frontdesk, patient, ["phq9"])
+    _, token = links.create_link(org.frontdesk, patient, ["phq9"])
     answers = {"phq9": dict.fromkeys(map(str, range(1, 10)), 1)}
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -203,9 +201,9 @@ def test_two_simultaneous_submissions_store_exactly_one(patient, org):
     def submit():
         try:
             barrier.wait()
-            services.submit_link(token, answers)
+            links.submit_link(token, answers)
             outcomes.append("stored")
-        except services.LinkUnavailable:
+        except links.LinkUnavailable:
             outcomes.append("refused")
         finally:
             connection.close()

@@ -23,6 +23,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from kairos.measures.services import tick
+        from kairos.measures.services.housekeeping import tick
 
         self.stdout.write(str(tick(base_url=options["base_url"])))
