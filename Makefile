@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean
+.PHONY: run test test-fast install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy src/kairos
+	$(BIN)/mypy src/kairos tests conftest.py
 
 imports: install
 	$(BIN)/lint-imports
@@ -57,6 +57,11 @@ migrations-check: install
 
 pytest: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+
+## make test-fast: the inner loop: pytest without the browser, JAX and PostgreSQL-only tests, and without
+## lint, types or import contracts (`make test` stays the full gate).
+test-fast: install
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not jax and not postgres_only" --ignore=tests/browser $(PYTEST_ARGS)
 
 ## The database-dependent part only (CI runs it again on PostgreSQL).
 pytest-db: install
