@@ -101,7 +101,7 @@ def demo(browser_db: None) -> dict[str, Any]:
     from kairos.accounts.models import Clinic
     from kairos.courses.models import Chair
     from kairos.patients.models import Patient
-    from kairos.web.demo import load_demo
+    from kairos.cli.demo_loader import load_demo
 
     load_demo()
     north = Clinic.objects.get(slug="north")

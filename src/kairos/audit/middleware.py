@@ -26,7 +26,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -35,58 +34,23 @@ from django.utils import timezone
 
 from kairos.audit.bounded import count_suppressed, take_suppressed
 from kairos.audit.models import Action, AuditEvent
+from kairos.audit.owners import OWNERS, ObjectKind
 from kairos.audit.services import record
 from kairos.core.actor import Actor, Viewer
 
-# URL kwarg → model of the object it names; the first kwarg of the URL found here is "the object".
-OBJECT_KWARGS: dict[str, str] = {
-    "patient_id": "patients.Patient",
-    "course_id": "courses.Course",
-    "appointment_id": "courses.Appointment",
-    "session_id": "dosing.DosingSession",
-    "event_id": "dosing.AdverseEvent",
-    "alert_id": "measures.MeasureAlert",
-    "due_id": "measures.MeasurementDue",
-    "grant_id": "access.BreakGlassGrant",
-    "clinic_id": "accounts.Clinic",
-    "token_id": "accounts.ApiToken",
-    "user_id": "AUTH_USER_MODEL",  # staff pages (e.g. a clinic admin's two-factor reset)
-}
+# URL kwarg → kind of the object it names; the first kwarg of the URL found here is "the object". Each app
+# registers its kwargs in its AppConfig.ready() (kairos.audit.owners.register).
+OBJECT_KWARGS = OWNERS
 DENIED_STATUSES = (403, 404)
 WINDOW = dt.timedelta(minutes=1)
 
 
-def _object_of(kwargs: dict[str, Any]) -> tuple[str, str, str] | None:
-    """(kwarg, model label, id) of the first object-naming URL kwarg, or None."""
+def _object_of(kwargs: dict[str, Any]) -> tuple[str, ObjectKind, str] | None:
+    """(kwarg, object kind, id) of the first object-naming URL kwarg, or None."""
     for name, value in kwargs.items():
         if name in OBJECT_KWARGS:
             return name, OBJECT_KWARGS[name], str(value)[:64]
     return None
-
-
-def _owner(label: str, object_id: str) -> tuple[int | None, int | None]:
-    """(clinic id, patient id) of the object when it exists, else (None, None)."""
-    try:
-        pk = int(object_id)
-    except ValueError:
-        return None, None
-    model = apps.get_model(label)
-    obj = model._default_manager.filter(pk=pk).first()
-    if obj is None:
-        return None, None
-    if label == "accounts.Clinic":
-        return obj.pk, None
-    if label == "patients.Patient":
-        return obj.clinic_id, obj.pk
-    clinic_id = getattr(obj, "clinic_id", None)
-    patient_id = getattr(obj, "patient_id", None)
-    session = getattr(obj, "session", None) if clinic_id is None else None
-    if session is not None:  # rows of a dosing session (adverse events)
-        clinic_id, patient_id = session.clinic_id, session.patient_id
-    if clinic_id is None and patient_id is not None:
-        patient = apps.get_model("patients.Patient")._default_manager.filter(pk=patient_id).first()
-        clinic_id = patient.clinic_id if patient is not None else None
-    return clinic_id, patient_id
 
 
 def record_denied(
@@ -96,13 +60,11 @@ def record_denied(
     found = _object_of(kwargs)
     if found is None:
         return None
-    kwarg, label, object_id = found
-    if label == "AUTH_USER_MODEL":
-        label = settings.AUTH_USER_MODEL
-    object_type = label.lower()
+    kwarg, kind, object_id = found
+    object_type = kind.label.lower()
     summary = f"{route} refused ({status})"[:200]
     key = f"denied:{user.pk}"
-    clinic_id, patient_id = _owner(label, object_id)
+    clinic_id, patient_id = kind.owner_of(object_id)
     with transaction.atomic():
         # The bound is per user: lock the user's row so this user's concurrent refusals (any process)
         # are decided one after the other.

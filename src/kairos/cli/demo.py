@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from kairos.cli._django import setup
 
     setup()
-    from kairos.web.demo import load_demo
+    from kairos.cli.demo_loader import load_demo
 
     summary = load_demo()
     if not args.quiet:

@@ -7,8 +7,8 @@ class CoursesConfig(AppConfig):
     verbose_name = "Treatment courses and scheduling"
 
     def ready(self) -> None:
-        from kairos.courses import demo
-        from kairos.web.demo import EXTRA_LOADERS
+        from kairos.audit import owners
+        from kairos.courses.models import Appointment, Course
 
-        if demo.load_courses_demo not in EXTRA_LOADERS:
-            EXTRA_LOADERS.append(demo.load_courses_demo)
+        owners.register("course_id", Course)
+        owners.register("appointment_id", Appointment)

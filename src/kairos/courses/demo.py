@@ -1,5 +1,5 @@
 """Demo courses for clinic north (idempotent): chairs, calendar, and courses at several stages with
-appointments around today. Registered in ``kairos.web.demo.EXTRA_LOADERS`` by ``CoursesConfig.ready``."""
+appointments around today. Listed in ``kairos.cli.demo_loader.EXTRA_LOADERS``."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ class DosingConfig(AppConfig):
     verbose_name = "Dosing sessions"
 
     def ready(self) -> None:
-        from kairos.dosing import demo
-        from kairos.web.demo import EXTRA_LOADERS
+        from kairos.audit import owners
+        from kairos.dosing.models import AdverseEvent, DosingSession
 
-        if demo.load_dosing_demo not in EXTRA_LOADERS:
-            EXTRA_LOADERS.append(demo.load_dosing_demo)
+        owners.register("session_id", DosingSession)
+        owners.register("event_id", AdverseEvent, lambda e: (e.session.clinic_id, e.session.patient_id))

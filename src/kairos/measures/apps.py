@@ -7,11 +7,11 @@ class MeasuresConfig(AppConfig):
     verbose_name = "Measurement-based care"
 
     def ready(self) -> None:
+        from kairos.audit import owners
         from kairos.dosing.hooks import on_session_changed
+        from kairos.measures.models import MeasureAlert, MeasurementDue
         from kairos.measures.outcome_store import session_changed
-        from kairos.measures.synthetic import load_measures_demo
-        from kairos.web.demo import EXTRA_LOADERS
 
-        if load_measures_demo not in EXTRA_LOADERS:
-            EXTRA_LOADERS.append(load_measures_demo)
         on_session_changed(session_changed)
+        owners.register("alert_id", MeasureAlert)
+        owners.register("due_id", MeasurementDue, lambda d: (d.patient.clinic_id, d.patient_id))

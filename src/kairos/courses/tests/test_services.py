@@ -235,7 +235,7 @@ def test_clinic_settings_audited_and_admin_only(org):
 
 def test_demo_loaders_idempotent(db, settings):
     settings.DEMO_LOGINS = True
-    from kairos.web.demo import load_demo
+    from kairos.cli.demo_loader import load_demo
 
     load_demo()
     n_courses, n_appts = Course.objects.count(), Appointment.objects.count()

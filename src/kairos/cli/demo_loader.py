@@ -1,8 +1,9 @@
 """The demo organisation for ``make run``: two clinics, one login per role, a few patients.
 
 Idempotent: every object is looked up by a natural key before it is created, so a second run neither
-fails nor duplicates. Refuses to run in production mode. Later capabilities (courses, sessions,
-measurements) register extra loaders in ``EXTRA_LOADERS``.
+fails nor duplicates. Refuses to run in production mode. Each app above patients keeps its own loader
+(``<app>/demo.py``); :data:`EXTRA_LOADERS` lists them here, at the top of the layers, in the order they run
+(courses, intake, dosing, measures): moved from ``kairos.web.demo`` in issue #10.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from django.utils import timezone
 from kairos.accounts.demo_logins import DEMO_PASSWORD
 from kairos.accounts.models import Clinic, Membership, Organisation
 from kairos.core.roles import Role
+from kairos.courses.demo import load_courses_demo
+from kairos.dosing.demo import load_dosing_demo
+from kairos.intake.demo import load_intake_demo
+from kairos.measures.synthetic import load_measures_demo
 from kairos.patients.models import Patient, WeightMeasurement
 
 STAFF = [
@@ -44,7 +49,12 @@ PATIENTS = [
     ("south", "S-2002", "Avery", "Stone", dt.date(1988, 12, 3), "male", "88.8"),
 ]
 
-EXTRA_LOADERS: list[Callable[[dict[str, Any]], str]] = []
+EXTRA_LOADERS: list[Callable[[dict[str, Any]], str]] = [
+    load_courses_demo,
+    load_intake_demo,
+    load_dosing_demo,
+    load_measures_demo,
+]
 
 
 @transaction.atomic
