@@ -1,0 +1,92 @@
+"""The Spravato REMS Patient Monitoring Form: sign and submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kairos.access import policies
+from kairos.access.policies import Act
+from kairos.audit.models import Action
+from kairos.audit.services import record
+from kairos.dosing import selectors
+from kairos.dosing.models import (
+    DosingSession,
+    RemsForm,
+)
+from kairos.dosing.services.common import (
+    _err,
+    _fresh,
+)
+
+# --- REMS Patient Monitoring Form --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_rems_form(actor: Any, session: DosingSession) -> RemsForm:
+    policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
+    session = _fresh(session)
+    form = RemsForm.objects.select_for_update().get(session=session)
+    if form.signed_at is not None:
+        raise _err("form", "already signed")
+    built = selectors.build_rems_form(session)
+    if built.missing:
+        raise ValidationError({"form": [f"{k}: required field missing" for k in built.missing]})
+    if built.problems:
+        raise ValidationError({"form": [f"{p.code}: {p.message}" for p in built.problems]})
+    form.fields = built.to_dict()
+    form.signed_by, form.signed_at = actor, timezone.now()
+    form.save(update_fields=["fields", "signed_by", "signed_at"])
+    record(
+        Action.SIGN,
+        actor=actor,
+        patient=session.patient,
+        obj=form,
+        new={"due_date": form.due_date},
+        summary="REMS monitoring form signed",
+    )
+    return form
+
+
+@transaction.atomic
+def submit_rems_form(
+    actor: Any, session: DosingSession, *, confirmation: str, submitted_on: dt.date | None = None
+) -> RemsForm:
+    policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
+    session = _fresh(session)
+    form = RemsForm.objects.select_for_update().filter(session=session).first()
+    if form is None or form.signed_at is None:
+        raise _err("form", "sign the completed form before recording its submission")
+    if form.submitted_at is not None:
+        raise _err("form", "submission already recorded")
+    confirmation = (confirmation or "").strip()
+    if not 3 <= len(confirmation) <= 60:
+        raise _err("confirmation", "the REMS confirmation number, 3–60 characters")
+    today = selectors.local_date(session, timezone.now())
+    day = submitted_on or today
+    session_day = selectors.local_date(session, session.dosing_started_at or session.scheduled_for)
+    if not session_day <= day <= today:
+        raise _err(
+            "submitted_on",
+            f"{day.isoformat()} is outside the allowed range [{session_day.isoformat()}, {today.isoformat()}]",
+        )
+    form.submitted_on, form.submitted_at, form.confirmation, form.submitted_by = (
+        day,
+        timezone.now(),
+        confirmation,
+        actor,
+    )
+    form.save(update_fields=["submitted_on", "submitted_at", "confirmation", "submitted_by"])
+    record(
+        Action.EXPORT,
+        actor=actor,
+        patient=session.patient,
+        obj=form,
+        new={"submitted_on": day, "confirmation": confirmation},
+        summary="REMS monitoring form submitted",
+    )
+    return form
