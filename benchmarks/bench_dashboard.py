@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from kairos.accounts.models import Clinic
     from kairos.measures import dashboard as dash
+    from kairos.measures import dashboard_deid
     from kairos.measures import dashboard_views as views
     from kairos.measures.models import QuestionnaireResponse
     from kairos.patients.models import Patient
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         and same.safety == d.safety
         and same.cohort == d.cohort
         and same.sessions_to_response == d.sessions_to_response
-        and dash.deidentified_rows(same, b"k") == dash.deidentified_rows(d, b"k")
+        and dashboard_deid.deidentified_rows(same, b"k") == dashboard_deid.deidentified_rows(d, b"k")
         and by_session(same) == by_session(d)  # per-session detail, loaded on demand
     )
     prescriber = get_user_model().objects.get(username="bench-outcomes-prescriber")

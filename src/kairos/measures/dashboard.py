@@ -20,17 +20,13 @@ are the sessions counted for safety. Definitions (each shown on the page):
   (⚠ clinic definition; the label used full CADSS).
 * adverse events per 100 sessions with an exact (Garwood) Poisson 95 % interval.
 
-De-identification (:func:`deidentified_rows`): HIPAA Safe Harbor (45 CFR 164.514(b)(2)) identifiers are
-removed — names, MRN, contact details, exact dates (shifted per patient by a keyed offset, so intervals
-within a patient are kept), ages over 89 (reported as "90+"); the patient id is replaced by a keyed
-pseudonym; free-text indication is kept only when at least ``MIN_CELL`` courses share it.
+De-identification (the CSV export) is :mod:`kairos.measures.dashboard_deid`; the chart geometry (Kaplan–Meier
+curves, comparison bars) is :mod:`kairos.measures.dashboard_charts`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +60,6 @@ BP_SBP_RISE = int(SAFETY_RULES.num("bp.rise_sbp"))
 BP_DBP_RISE = int(SAFETY_RULES.num("bp.rise_dbp"))
 BP_PATIENT_DAYS = int(REPORTING_RULES.num("bp_rise.patient_days"))
 SEDATION_MOAAS_MAX = int(REPORTING_RULES.num("sedation.moaas_max"))
-MIN_CELL = 5  # de-identified CSV: indication text shared by fewer courses is replaced by "other"
-DATE_SHIFT_MAX_DAYS = 182
 
 
 class DashboardError(ValueError):
@@ -363,13 +357,7 @@ def summarise_groups(
     findings behind :attr:`Dashboard.flags_by_course`, or a callable loading them on demand."""
     if instrument not in INSTRUMENTS:
         raise DashboardError(f"instrument: {instrument!r} is not one of {', '.join(INSTRUMENTS)}")
-    known = outcomes or {}
-    pairs: list[tuple[CourseInput, CourseOutcome]] = []
-    for c in courses:
-        o = known.get(c.course_id)
-        if o is None:
-            o = classify_course(c.points, c.doses, instrument=instrument, protocol_id=c.protocol_id or None)
-        pairs.append((c, o))
+    pairs = _classify(courses, instrument, outcomes or {})
     cohort = cohort_summary([o for _, o in pairs])
     # sessions to response: doses given up to and including the response assessment
     s2r = tuple(sum(1 for d in c.doses if d <= o.response_at) for c, o in pairs if o.response_at is not None)
@@ -378,6 +366,42 @@ def summarise_groups(
     def pub(metric: str) -> tuple[published.PublishedFigure, ...]:
         return published.figures_for(metric, fam)
 
+    tally = _SafetyTally({c.course_id: (min(c.doses) if c.doses else None) for c in courses})
+    for g in groups:
+        tally.add(g)
+    return Dashboard(
+        instrument=instrument,
+        courses=len(courses),
+        evaluable=cohort.evaluable,
+        sessions=tally.n_sessions,
+        patients=len({c.patient_id for c in courses}),
+        cohort=cohort,
+        outcomes=tuple(pairs),
+        efficacy=_efficacy_rows(cohort, s2r, pub),
+        safety=_safety_rows(tally, pub),
+        sessions_to_response=s2r,
+        course_safety={k: CourseSafety(*v) for k, v in tally.by_course.items()},
+        flags_source={} if flags_source is None else flags_source,
+    )
+
+
+_Pub = Callable[[str], tuple[published.PublishedFigure, ...]]
+
+
+def _classify(
+    courses: Sequence[CourseInput], instrument: str, known: Mapping[int, CourseOutcome]
+) -> list[tuple[CourseInput, CourseOutcome]]:
+    """Each course with its outcome: the one already made (``known``), or classified here from its points."""
+    pairs: list[tuple[CourseInput, CourseOutcome]] = []
+    for c in courses:
+        o = known.get(c.course_id)
+        if o is None:
+            o = classify_course(c.points, c.doses, instrument=instrument, protocol_id=c.protocol_id or None)
+        pairs.append((c, o))
+    return pairs
+
+
+def _efficacy_rows(cohort: CohortSummary, s2r: tuple[int, ...], pub: _Pub) -> tuple[MetricRow, ...]:
     def prop_row(key: str, p: Proportion | None, detail: str, definition: str = "") -> MetricRow:
         r = Rate.from_proportion(p) if p is not None else None
         value = r.text if r else "—"
@@ -386,7 +410,8 @@ def summarise_groups(
 
     ttrel_value, ttrel_detail = _median_text(cohort.time_to_relapse)
     ttr_value, ttr_detail = _median_text(cohort.time_to_response)
-    eff = (
+    rapid_h = OUTCOME_RULES.num("rapid.window_h")
+    return (
         prop_row(
             "response",
             cohort.response,
@@ -397,8 +422,8 @@ def summarise_groups(
         prop_row(
             "rapid_response",
             cohort.rapid_response,
-            f"courses assessed within {OUTCOME_RULES.num('rapid.window_h'):g} h of dose 1",
-            f"response at an assessment within {OUTCOME_RULES.num('rapid.window_h'):g} h (+ tolerance) of the first dose",
+            f"courses assessed within {rapid_h:g} h of dose 1",
+            f"response at an assessment within {rapid_h:g} h (+ tolerance) of the first dose",
         ),
         MetricRow(
             "time_to_response",
@@ -428,52 +453,71 @@ def summarise_groups(
             "days from first response to confirmed loss of response",
         ),
     )
-    first_dose = {c.course_id: (min(c.doses) if c.doses else None) for c in courses}
-    window = dt.timedelta(days=BP_PATIENT_DAYS)
 
-    def in_window(course_id: int, at: dt.datetime | None) -> bool:
-        fd = first_dose.get(course_id)
-        return at is not None and (fd is None or (at - fd) <= window)
 
-    # per patient: with any session / with the finding at least once; BP within the first 28 days
-    patients: set[int] = set()
-    patient_any: dict[str, set[int]] = {
-        k: set() for k in ("sedation", "loss_of_consciousness", "dissociation")
-    }
-    bp_patients: set[int] = set()
-    bp_rise_patients: set[int] = set()
-    per_session: dict[str, int] = dict.fromkeys(("bp_rise", *patient_any), 0)
-    n_sessions = bp_n = bp_k = ae_total = rd_total = 0
-    by_course_safety: dict[int, tuple[int, int]] = {}
-    for g in groups:
+_PATIENT_FINDINGS = ("sedation", "loss_of_consciousness", "dissociation")
+
+
+@dataclass
+class _SafetyTally:
+    """The safety counts of a cohort, summed over its session groups: per patient (with any session / with
+    the finding at least once; BP within the first ``BP_PATIENT_DAYS`` days of the course), per session and
+    per course."""
+
+    first_dose: dict[int, dt.datetime | None]
+    patients: set[int] = field(default_factory=set)
+    patient_any: dict[str, set[int]] = field(default_factory=lambda: {k: set() for k in _PATIENT_FINDINGS})
+    bp_patients: set[int] = field(default_factory=set)
+    bp_rise_patients: set[int] = field(default_factory=set)
+    per_session: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("bp_rise", *_PATIENT_FINDINGS), 0)
+    )
+    n_sessions: int = 0
+    bp_n: int = 0
+    bp_k: int = 0
+    ae_total: int = 0
+    rd_total: int = 0
+    by_course: dict[int, tuple[int, int]] = field(default_factory=dict)  # course id -> (BP rises, AEs)
+
+    def in_window(self, course_id: int, at: dt.datetime | None) -> bool:
+        fd = self.first_dose.get(course_id)
+        return at is not None and (fd is None or (at - fd) <= dt.timedelta(days=BP_PATIENT_DAYS))
+
+    def add(self, g: SessionGroup) -> None:
         if not g.sessions:
-            continue
+            return
         pid = g.patient_id
-        patients.add(pid)
-        n_sessions += g.sessions
-        bp_n += g.bp_assessable
-        bp_k += g.bp_assessable_rise
-        ae_total += g.adverse_events
-        rd_total += g.respiratory_depression
-        per_session["bp_rise"] += g.bp_rise
-        for key, ids in patient_any.items():
+        self.patients.add(pid)
+        self.n_sessions += g.sessions
+        self.bp_n += g.bp_assessable
+        self.bp_k += g.bp_assessable_rise
+        self.ae_total += g.adverse_events
+        self.rd_total += g.respiratory_depression
+        self.per_session["bp_rise"] += g.bp_rise
+        for key, ids in self.patient_any.items():
             n = getattr(g, key)
-            per_session[key] += n
+            self.per_session[key] += n
             if n:
                 ids.add(pid)
-        if in_window(g.course_id, g.first_bp_assessable):
-            bp_patients.add(pid)
-        if in_window(g.course_id, g.first_bp_rise):
-            bp_rise_patients.add(pid)
-        rise, ae = by_course_safety.get(g.course_id, (0, 0))
-        by_course_safety[g.course_id] = (rise + g.bp_rise, ae + g.adverse_events)
-    denominators = {"bp_rise": bp_patients, **dict.fromkeys(patient_any, patients)}
-    numerators = {"bp_rise": bp_rise_patients, **patient_any}
+        if self.in_window(g.course_id, g.first_bp_assessable):
+            self.bp_patients.add(pid)
+        if self.in_window(g.course_id, g.first_bp_rise):
+            self.bp_rise_patients.add(pid)
+        rise, ae = self.by_course.get(g.course_id, (0, 0))
+        self.by_course[g.course_id] = (rise + g.bp_rise, ae + g.adverse_events)
 
+    def patients_with(self, key: str) -> tuple[int, int]:
+        """(patients with the finding, patients counted) for ``key``."""
+        if key == "bp_rise":
+            return len(self.bp_rise_patients), len(self.bp_patients)
+        return len(self.patient_any[key]), len(self.patients)
+
+
+def _safety_rows(t: _SafetyTally, pub: _Pub) -> tuple[MetricRow, ...]:
     def patient_row(key: str, detail: str, definition: str) -> MetricRow:
-        k, n = len(numerators[key]), len(denominators[key])
+        k, n = t.patients_with(key)
         r = _rate_pct(k, n)
-        extra = f"; {per_session[key]} of {n_sessions} sessions" if n_sessions else ""
+        extra = f"; {t.per_session[key]} of {t.n_sessions} sessions" if t.n_sessions else ""
         det = f"{k} of {n} patients {detail}{extra}" if r else "no sessions"
         return MetricRow(key, published.METRICS[key], r.text if r else "—", det, r, pub(key), definition)
 
@@ -487,14 +531,14 @@ def summarise_groups(
         bp_rows.key,
         bp_rows.label,
         bp_rows.value,
-        bp_rows.detail.split(";")[0] + (f"; {bp_k} of {bp_n} sessions with BP charted" if bp_n else ""),
+        bp_rows.detail.split(";")[0] + (f"; {t.bp_k} of {t.bp_n} sessions with BP charted" if t.bp_n else ""),
         bp_rows.rate,
         bp_rows.published,
         bp_rows.definition,
     )
-    ae_rate = poisson_rate_per_100(ae_total, n_sessions)
-    rd_rate = poisson_rate_per_100(rd_total, n_sessions)
-    safety = (
+    ae_rate = poisson_rate_per_100(t.ae_total, t.n_sessions)
+    rd_rate = poisson_rate_per_100(t.rd_total, t.n_sessions)
+    return (
         bp_rows,
         patient_row(
             "sedation",
@@ -526,282 +570,3 @@ def summarise_groups(
             "recorded adverse events per 100 sessions (exact Poisson 95 % CI); no comparable published figure",
         ),
     )
-    return Dashboard(
-        instrument=instrument,
-        courses=len(courses),
-        evaluable=cohort.evaluable,
-        sessions=n_sessions,
-        patients=len({c.patient_id for c in courses}),
-        cohort=cohort,
-        outcomes=tuple(pairs),
-        efficacy=eff,
-        safety=safety,
-        sessions_to_response=s2r,
-        course_safety={k: CourseSafety(*v) for k, v in by_course_safety.items()},
-        flags_source={} if flags_source is None else flags_source,
-    )
-
-
-# --- Kaplan–Meier curve geometry (server-rendered SVG) --------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CurveGeometry:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_w: int
-    plot_h: int
-    path: str  # survival step line
-    band: str  # CI polygon
-    censor_marks: tuple[tuple[float, float], ...]
-    x_ticks: tuple[tuple[float, str], ...]
-    y_ticks: tuple[tuple[float, str], ...]
-    median_x: float | None
-    median_y: float
-
-
-def nice_step(span: float, target: int = 6) -> float:
-    """A 1-2-5 step giving about ``target`` ticks over ``span``."""
-    if span <= 0:
-        return 1.0
-    raw = span / target
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if raw <= m * mag:
-            return float(m * mag)
-    return float(10 * mag)
-
-
-@dataclass(frozen=True, slots=True)
-class KMStep:
-    """One row of the page's Kaplan–Meier table: a step of the curve (a time with at least one event), with
-    the observations censored since the previous step; a last row carries those censored after the last
-    event (if any)."""
-
-    time: float
-    at_risk: int
-    events: int
-    censored: int  # censored since the previous row, up to and including ``time``
-    survival: float
-    lower: float
-    upper: float
-
-
-def km_steps(km: KaplanMeier) -> tuple[KMStep, ...]:
-    """The curve's step points: one row per distinct event time (plus one for censoring after the last
-    event) instead of one per distinct time, so the table stays small however many censoring times there
-    are; the estimates are those of ``km.table`` at the same times."""
-    out: list[KMStep] = []
-    censored = 0
-    for r in km.table:
-        censored += r.censored
-        if r.events:
-            out.append(KMStep(r.time, r.at_risk, r.events, censored, r.survival, r.lower, r.upper))
-            censored = 0
-    if censored:
-        last = km.table[-1]
-        out.append(KMStep(last.time, last.at_risk, 0, censored, last.survival, last.lower, last.upper))
-    return tuple(out)
-
-
-def km_geometry(km: KaplanMeier, *, width: int = 640, height: int = 260) -> CurveGeometry:
-    """Step-curve SVG geometry for a Kaplan–Meier estimate (survival on y from 0 to 1), drawn from the
-    curve's step points (times without an event add no corner) with one censoring mark per distinct
-    position."""
-    left, top, right, bottom = 48, 14, 16, 36
-    pw, ph = width - left - right, height - top - bottom
-    t_max = max([km.table[-1].time if km.table else 0.0, 1.0])
-    step = nice_step(t_max)
-    x_max = math.ceil(t_max / step) * step
-
-    def x(t: float) -> float:
-        return round(left + pw * t / x_max, 1)
-
-    def y(s: float) -> float:
-        return round(top + ph * (1 - s), 1)
-
-    pts = [(0.0, 1.0, 1.0, 1.0)] + [(r.time, r.survival, r.lower, r.upper) for r in km.table if r.events]
-    line = [f"M{x(0)},{y(1)}"]
-    upper: list[str] = [f"{x(0)},{y(1)}"]
-    lower: list[str] = [f"{x(0)},{y(1)}"]
-    prev = pts[0]
-    for t, s, lo, hi in pts[1:]:
-        line.append(f"H{x(t)}V{y(s)}")
-        upper += [f"{x(t)},{y(prev[3])}", f"{x(t)},{y(hi)}"]
-        lower += [f"{x(t)},{y(prev[2])}", f"{x(t)},{y(lo)}"]
-        prev = (t, s, lo, hi)
-    line.append(f"H{x(x_max)}")
-    upper.append(f"{x(x_max)},{y(prev[3])}")
-    lower.append(f"{x(x_max)},{y(prev[2])}")
-    band = " ".join(upper + list(reversed(lower)))
-    marks = tuple(dict.fromkeys((x(r.time), y(r.survival)) for r in km.table if r.censored))
-    xt = tuple((x(k * step), f"{k * step:g}") for k in range(int(round(x_max / step)) + 1))
-    yt = tuple((y(v / 4), f"{v * 25}%") for v in range(5))
-    return CurveGeometry(
-        width,
-        height,
-        left,
-        top,
-        pw,
-        ph,
-        "".join(line),
-        band,
-        marks,
-        xt,
-        yt,
-        x(km.median) if km.median is not None else None,
-        y(0.5),
-    )
-
-
-# --- de-identification --------------------------------------------------------------------------------
-
-
-def _hmac(key: bytes | str, label: str, patient_id: int) -> bytes:
-    k = key.encode() if isinstance(key, str) else key
-    return hmac.digest(k, f"kairos-deid:{label}:{int(patient_id)}".encode(), "sha256")
-
-
-def date_shift_days(patient_id: int, key: bytes | str) -> int:
-    """The patient's keyed date offset in [−DATE_SHIFT_MAX_DAYS, +DATE_SHIFT_MAX_DAYS] days (HMAC-SHA256 of
-    the patient id under the secret key): the same for every date of the patient, unknowable without it."""
-    v = int.from_bytes(_hmac(key, "date-shift", patient_id)[:8], "big")
-    return v % (2 * DATE_SHIFT_MAX_DAYS + 1) - DATE_SHIFT_MAX_DAYS
-
-
-def pseudonym(patient_id: int, key: bytes | str) -> str:
-    """A keyed, stable subject code (no way back to the patient without the key)."""
-    return "S-" + _hmac(key, "subject", patient_id)[:6].hex().upper()
-
-
-def age_text(date_of_birth: dt.date, on: dt.date) -> str:
-    """Age in whole years; ages over 89 are aggregated as "90+" (Safe Harbor)."""
-    age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
-    return "90+" if age > 89 else str(age)
-
-
-CSV_HEADER = (
-    "subject",
-    "course",
-    "clinic",
-    "protocol",
-    "indication",
-    "sex",
-    "age_at_start",
-    "start_date_shifted",
-    "first_dose_shifted",
-    "sessions",
-    "instrument",
-    "baseline",
-    "latest",
-    "best_reduction_pct",
-    "responded",
-    "days_to_response",
-    "remitted",
-    "rapid_response",
-    "relapsed",
-    "days_response_to_relapse_or_censor",
-    "bp_rise_sessions",
-    "adverse_events",
-)
-
-
-def deidentified_rows(dash: Dashboard, key: bytes | str) -> list[list[str]]:
-    """One de-identified row per course (see the module docstring); header first."""
-    clinic_codes: dict[int, str] = {}
-    course_codes: dict[int, str] = {}
-    indication_counts: dict[str, int] = defaultdict(int)
-    for c, _ in dash.outcomes:
-        indication_counts[c.indication.strip().lower()] += 1
-    rows: list[list[str]] = [list(CSV_HEADER)]
-    subjects: dict[int, str] = {}
-    shifts: dict[int, dt.timedelta] = {}
-    for c, _ in dash.outcomes:
-        if c.patient_id not in subjects:
-            subjects[c.patient_id] = pseudonym(c.patient_id, key)
-            shifts[c.patient_id] = dt.timedelta(days=date_shift_days(c.patient_id, key))
-    ordered = sorted(dash.outcomes, key=lambda p: (subjects[p[0].patient_id], p[0].start_date))
-    no_safety = CourseSafety()
-
-    def num(v: float | None) -> str:
-        return "" if v is None else f"{v:.1f}"
-
-    def num0(v: float | None) -> str:
-        return "" if v is None else f"{v:.0f}"
-
-    flag_text = {None: "", True: "1", False: "0"}
-    instrument = dash.instrument
-    append = rows.append
-    for c, o in ordered:
-        shift = shifts[c.patient_id]
-        clinic = clinic_codes.setdefault(c.clinic_id, f"C{len(clinic_codes) + 1}")
-        course = course_codes.setdefault(c.course_id, f"K{len(course_codes) + 1}")
-        ind = c.indication.strip().lower()
-        indication = (
-            ind if ind and indication_counts[ind] >= MIN_CELL and len(ind) <= 60 else ("other" if ind else "")
-        )
-        safety = dash.course_safety.get(c.course_id, no_safety)
-        first = o.first_dose
-        ttr = o.time_to_response
-        ttrel = o.time_to_relapse
-        evaluable = bool(o.baseline and o.assessments)
-        append(
-            [
-                subjects[c.patient_id],
-                course,
-                clinic,
-                c.protocol_id,
-                indication,
-                c.sex,
-                age_text(c.date_of_birth, c.start_date),
-                (c.start_date + shift).isoformat(),
-                (first.date() + shift).isoformat() if first else "",
-                str(len(c.doses)),
-                instrument,
-                num0(o.baseline.total if o.baseline else None),
-                num0(o.assessments[-1].total if o.assessments else None),
-                num(o.best_reduction_pct),
-                flag_text[bool(o.responded)] if evaluable else "",
-                num(ttr.days if ttr and ttr.event else None),
-                flag_text[bool(o.remitted)] if evaluable else "",
-                flag_text[None if o.rapid_response is None else bool(o.rapid_response)],
-                flag_text[bool(o.relapsed)] if o.responded else "",
-                num(ttrel.days if ttrel else None),
-                str(safety.bp_rise_sessions),
-                str(safety.adverse_events),
-            ]
-        )
-    return rows
-
-
-# --- comparison bars (clinic 95 % CI beside the published figures, 0–100 %) ---------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    width: int
-    est: float
-    lo: float
-    hi: float
-    published: tuple[tuple[float, float, str], ...]  # (x from, x to, label)
-
-
-def comparison_bar(row: MetricRow, width: int = 200) -> Bar | None:
-    """Geometry of a small 0–100 % bar: the clinic estimate with its CI and the published figures."""
-    r = row.rate
-    if r is None or r.unit != "%":
-        return None
-    pad = 6
-    span = width - 2 * pad
-
-    def x(v: float) -> float:
-        return round(pad + span * min(max(v, 0.0), 100.0) / 100.0, 1)
-
-    pubs = tuple(
-        (x(p.value), x(p.value_high if p.value_high is not None else p.value), f"{p.label}: {p.display}")
-        for p in row.published
-        if p.unit == "%"
-    )
-    return Bar(width, x(r.estimate), x(r.lower), x(r.upper), pubs)

@@ -50,7 +50,7 @@ from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
 from kairos.courses.models import Course
 from kairos.dosing.models import DosingSession
 from kairos.measures import dashboard as dash
-from kairos.measures import outcome_store, published
+from kairos.measures import dashboard_charts, dashboard_deid, outcome_store, published
 from kairos.measures.models import CourseOutcomeSummary, QuestionnaireResponse, Score
 
 MAX_RANGE_DAYS = 3660
@@ -554,11 +554,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "identified": identified,
         "instrument_name": dash.INSTRUMENTS[f.instrument],
         "km": km,
-        "efficacy": [(r, dash.comparison_bar(r)) for r in d.efficacy],
-        "safety": [(r, dash.comparison_bar(r)) for r in d.safety],
+        "efficacy": [(r, dashboard_charts.comparison_bar(r)) for r in d.efficacy],
+        "safety": [(r, dashboard_charts.comparison_bar(r)) for r in d.safety],
         "kpi": {m.key: m for m in (*d.efficacy, *d.safety)},
-        "km_geo": dash.km_geometry(km) if km is not None and km.table else None,
-        "km_rows": dash.km_steps(km) if km is not None else (),
+        "km_geo": dashboard_charts.km_geometry(km) if km is not None and km.table else None,
+        "km_rows": dashboard_charts.km_steps(km) if km is not None else (),
         "query": request.GET.urlencode(),
         "bp": {"sbp": dash.BP_SBP_RISE, "dbp": dash.BP_DBP_RISE, "window": dash.BP_WINDOW_MIN},
     }
@@ -576,7 +576,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     f = _filters(form, clinic_ids)
     d = build(f)
     with gc_paused():
-        rows = dash.deidentified_rows(d, deid_key())
+        rows = dashboard_deid.deidentified_rows(d, deid_key())
     for cid in f.clinic_ids:
         record(
             Action.EXPORT,

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kairos.measures import dashboard as dash
+from kairos.measures import dashboard_charts
 from kairos.measures import dashboard_views as views
 from kairos.measures.tests.outcomes_factory import make_course, make_patient
 
@@ -227,7 +228,7 @@ def test_km_geometry_is_a_monotone_step_curve():
     from kairos.clinical.stats import kaplan_meier
 
     km = kaplan_meier([3, 5, 5, 8, 12, 20], [1, 1, 0, 1, 0, 1])
-    g = dash.km_geometry(km)
+    g = dashboard_charts.km_geometry(km)
     ys = [float(seg.split("V")[1]) for seg in g.path.split("H")[1:] if "V" in seg]
     assert ys == sorted(ys)  # survival never rises (SVG y grows downwards)
     assert g.median_x is not None and math.isfinite(g.median_x)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from kairos.clinical.stats import kaplan_meier
 from kairos.measures import dashboard as dash
+from kairos.measures import dashboard_charts, outcome_store
 from kairos.measures import dashboard_views as views
-from kairos.measures import outcome_store
 from kairos.measures.tests.outcomes_factory import T0, make_course, make_patient
 from kairos.measures.tests.test_dashboard_materialised import assert_same
 
@@ -138,7 +138,7 @@ def test_grouped_sums_give_the_per_session_figures(cohort, rnd):
 )
 def test_km_table_keeps_the_step_points(obs):
     km = kaplan_meier([t for t, _ in obs], [e for _, e in obs])
-    steps = dash.km_steps(km)
+    steps = dashboard_charts.km_steps(km)
     event_times = [r.time for r in km.table if r.events]
     assert [s.time for s in steps if s.events] == event_times
     assert len(steps) <= len(event_times) + 1
@@ -149,7 +149,7 @@ def test_km_table_keeps_the_step_points(obs):
     for s in steps:
         if s.events:  # at risk: every observation at or after the step
             assert s.at_risk == sum(1 for t, _ in obs if t >= s.time)
-    g = dash.km_geometry(km)
+    g = dashboard_charts.km_geometry(km)
     corners = [float(seg.split("V")[1]) for seg in g.path.split("H")[1:] if "V" in seg]
     assert len(corners) == len(event_times)  # one corner per step, none for censoring-only times
     assert corners == sorted(corners)
@@ -174,7 +174,7 @@ def test_km_table_is_capped_on_the_page(org, client_for):
         client_for(org.prescriber).get("/measures/dashboard/", {"date_from": "2025-01-01"}).content.decode()
     )
     body = html.split("Kaplan–Meier table</summary>")[1].split("</table>")[0]
-    assert body.count("<tr>") - 1 == len(dash.km_steps(km)) <= km.events + 1
+    assert body.count("<tr>") - 1 == len(dashboard_charts.km_steps(km)) <= km.events + 1
 
 
 @pytest.mark.django_db

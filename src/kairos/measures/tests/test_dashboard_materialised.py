@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from kairos.measures import dashboard as dash
+from kairos.measures import dashboard_deid, outcome_store
 from kairos.measures import dashboard_views as views
-from kairos.measures import outcome_store
 from kairos.measures.models import CourseOutcomeSummary, SessionSafety
 from kairos.measures.tests.outcomes_factory import T0, make_course, make_patient
 
@@ -76,7 +76,9 @@ def assert_same(fast: dash.Dashboard, ref: dash.Dashboard) -> None:
     assert {k: sorted(v, key=lambda f: f.session_id) for k, v in fast.flags_by_course.items()} == {
         k: sorted(v, key=lambda f: f.session_id) for k, v in ref.flags_by_course.items()
     }
-    assert dash.deidentified_rows(fast, b"test-key") == dash.deidentified_rows(ref, b"test-key")
+    assert dashboard_deid.deidentified_rows(fast, b"test-key") == dashboard_deid.deidentified_rows(
+        ref, b"test-key"
+    )
 
 
 def _random_cohort(org, rng: random.Random, n_patients: int) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kairos.measures import dashboard as dash
+from kairos.measures import dashboard_deid
 from kairos.measures.tests.outcomes_factory import T0, make_course, make_patient
 
 URL = "/measures/dashboard/deidentified.csv"
@@ -48,15 +48,15 @@ def test_csv_has_no_identifiers_and_shifts_dates_per_patient(org, client_for):
     from kairos.measures.dashboard_views import deid_key
 
     key = deid_key()
-    shift = dash.date_shift_days(old.pk, key)
+    shift = dashboard_deid.date_shift_days(old.pk, key)
     assert starts[0] == T0.date() + dt.timedelta(days=shift)
-    assert {r["subject"] for r in olds} == {dash.pseudonym(old.pk, key)}
+    assert {r["subject"] for r in olds} == {dashboard_deid.pseudonym(old.pk, key)}
     assert all(r["subject"].startswith("S-") and len(r["subject"]) == 14 for r in rows)
 
 
 @pytest.mark.django_db
 def test_cells_are_csv_injection_safe_and_rare_indications_suppressed(org, client_for):
-    for i in range(dash.MIN_CELL):
+    for i in range(dashboard_deid.MIN_CELL):
         make_course(org, make_patient(org, f"X-{i}"), scores=[(-2, 30), (18, 9)], indication="=HYPERLINK(1)")
     make_course(
         org, make_patient(org, "X-RARE"), scores=[(-2, 30), (18, 9)], indication="Rare syndrome of Dr Who"
@@ -69,17 +69,17 @@ def test_cells_are_csv_injection_safe_and_rare_indications_suppressed(org, clien
 
 @given(st.integers(min_value=1, max_value=10**9))
 def test_date_shift_is_keyed_bounded_and_stable(pid):
-    a = dash.date_shift_days(pid, b"key-one")
-    assert -dash.DATE_SHIFT_MAX_DAYS <= a <= dash.DATE_SHIFT_MAX_DAYS
-    assert a == dash.date_shift_days(pid, b"key-one")
-    assert dash.pseudonym(pid, b"key-one") == dash.pseudonym(pid, b"key-one")
+    a = dashboard_deid.date_shift_days(pid, b"key-one")
+    assert -dashboard_deid.DATE_SHIFT_MAX_DAYS <= a <= dashboard_deid.DATE_SHIFT_MAX_DAYS
+    assert a == dashboard_deid.date_shift_days(pid, b"key-one")
+    assert dashboard_deid.pseudonym(pid, b"key-one") == dashboard_deid.pseudonym(pid, b"key-one")
 
 
 def test_shift_depends_on_the_key_and_spreads_across_patients():
-    shifts = {dash.date_shift_days(i, b"k") for i in range(1, 400)}
+    shifts = {dashboard_deid.date_shift_days(i, b"k") for i in range(1, 400)}
     assert len(shifts) > 150  # not a constant offset
-    assert [dash.date_shift_days(i, b"k") for i in range(1, 50)] != [
-        dash.date_shift_days(i, b"other") for i in range(1, 50)
+    assert [dashboard_deid.date_shift_days(i, b"k") for i in range(1, 50)] != [
+        dashboard_deid.date_shift_days(i, b"other") for i in range(1, 50)
     ]
 
 
@@ -93,4 +93,4 @@ def test_shift_depends_on_the_key_and_spreads_across_patients():
     ],
 )
 def test_ages_over_89_are_aggregated(dob, on, expected):
-    assert dash.age_text(dob, on) == expected
+    assert dashboard_deid.age_text(dob, on) == expected
