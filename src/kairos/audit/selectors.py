@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from kairos.accounts.models import Membership
 from kairos.audit.models import GLOBAL_CHAIN, AuditEvent
 from kairos.core import policies
 from kairos.core.actor import Viewer
@@ -16,7 +16,8 @@ from kairos.core.policies import Act
 def visible_events(user: Viewer, action: str = Act.AUDIT_VIEW) -> QuerySet[AuditEvent]:
     """Events of the user's audited clinics, plus sign-in events of those clinics' staff."""
     clinic_ids = policies.clinic_ids_for(user, action)
-    staff_ids = Membership.objects.filter(clinic_id__in=clinic_ids).values("user_id")
+    # staff = users with a membership (accounts.Membership, related_name "memberships") in those clinics
+    staff_ids = get_user_model()._default_manager.filter(memberships__clinic_id__in=clinic_ids).values("pk")
     return AuditEvent.objects.filter(
         Q(clinic_id__in=clinic_ids) | Q(chain=GLOBAL_CHAIN, actor_id__in=staff_ids)
     ).select_related("clinic", "patient")

@@ -53,18 +53,6 @@ def _scoped(user: Viewer, action: str, model_qs: QuerySet[_M]) -> QuerySet[_M]:
     return model_qs.filter(clinic_id__in=policies.clinic_ids_for(user, action))
 
 
-def get_clinic(user: Viewer, clinic_id: Any, action: str) -> Clinic:
-    try:
-        pk = int(clinic_id)
-    except (TypeError, ValueError):
-        raise Http404("not found") from None
-    clinic = Clinic.objects.filter(pk=pk).first()
-    if clinic is None:
-        raise Http404("not found")
-    policies.require(user, action, clinic.pk)
-    return clinic
-
-
 def courses_for(
     user: Viewer, *, patient_id: int | None = None, status: str | None = None
 ) -> QuerySet[Course]:

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.accounts.selectors import get_clinic
 from kairos.audit.reads import record_read
 from kairos.clinical.schedule import Plan
 from kairos.core.actor import actor_of
-from kairos.courses import adapters, selectors, services
+from kairos.courses import adapters, calendar, planning, selectors, services
 from kairos.courses.forms import (
     CancelForm,
     ChairForm,
@@ -74,7 +75,7 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
             return render(request, "courses/plan.html", ctx, status=400)
         data = form.cleaned_data
         try:
-            the_plan = services.preview_plan(
+            the_plan = planning.preview_plan(
                 actor_of(request), patient, data["protocol_id"], data["start_date"]
             )
         except ValidationError as exc:
@@ -84,16 +85,16 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         ctx.update(
             plan=the_plan,
             session_rows=[(s, moves.get(s.number, s.date).isoformat()) for s in the_plan.sessions],
-            illustration=_illustration(the_plan, services.latest_weight_kg(patient)),
+            illustration=_illustration(the_plan, planning.latest_weight_kg(patient)),
             move_errors=list(bad.values()),
         )
         if moves and not bad:
             try:
-                services.apply_moves(
+                planning.apply_moves(
                     the_plan.protocol_id,
-                    services.dated_sessions(the_plan),
+                    planning.dated_sessions(the_plan),
                     moves,
-                    services.clinical_calendar(patient.clinic, around=data["start_date"]),
+                    calendar.clinical_calendar(patient.clinic, around=data["start_date"]),
                 )
             except ValidationError as exc:
                 bad = {
@@ -298,8 +299,8 @@ def board_partial(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
-    clinic = selectors.get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
-    cal = services.calendar_row(clinic)
+    clinic = get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
+    cal = calendar.calendar_row(clinic)
     initial = {
         "rems_certified": clinic.rems_certified,
         "rems_certification_id": clinic.rems_certification_id,
@@ -310,7 +311,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_clinic_settings(actor_of(request), clinic, **form.cleaned_data)
+            calendar.update_clinic_settings(actor_of(request), clinic, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc, name_fields=True)
         else:
@@ -331,7 +332,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
 def _simple_post(
     request: HttpRequest, clinic_id: int, form_cls: type[Form], fn: Any, ok: str
 ) -> HttpResponse:
-    clinic = selectors.get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
+    clinic = get_clinic(request.user, clinic_id, Act.CLINIC_SETTINGS)
     form = form_cls(request.POST)
     if form.is_valid():
         try:
@@ -348,10 +349,10 @@ def _simple_post(
 @login_required
 @require_POST
 def chair_add(request: HttpRequest, clinic_id: int) -> HttpResponse:
-    return _simple_post(request, clinic_id, ChairForm, services.add_chair, "Chair added.")
+    return _simple_post(request, clinic_id, ChairForm, calendar.add_chair, "Chair added.")
 
 
 @login_required
 @require_POST
 def closure_add(request: HttpRequest, clinic_id: int) -> HttpResponse:
-    return _simple_post(request, clinic_id, ClosureForm, services.add_closure, "Closure added.")
+    return _simple_post(request, clinic_id, ClosureForm, calendar.add_closure, "Closure added.")

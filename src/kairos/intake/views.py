@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from kairos.access import policies
 from kairos.access.policies import Act
+from kairos.accounts.selectors import get_clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core.actor import actor_of
-from kairos.courses.selectors import get_clinic
 from kairos.intake import selectors, services
 from kairos.intake.forms import (
     ConsentAcceptForm,
