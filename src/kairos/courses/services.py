@@ -1,4 +1,6 @@
-"""Writes for courses and the calendar: atomic, permission-checked, audited in the same transaction.
+"""Writes for courses and appointments (booking, moving, cancelling, course status): atomic,
+permission-checked, audited in the same transaction. The plan is made in :mod:`kairos.courses.planning`,
+the calendar and clinic settings live in :mod:`kairos.courses.calendar`.
 
 Booking: every booking of a clinic locks the clinic's chair rows and the patient row
 (``select_for_update``), re-reads the day's booked appointments and refuses an overlap of chair, patient
@@ -27,124 +29,27 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical import schedule as clinical_schedule
-from kairos.clinical.protocols import PROTOCOL_IDS, ProtocolError, get_protocol
+from kairos.clinical.protocols import get_protocol
 from kairos.clinical.rules.schedule import RULES as SCHEDULE_RULES
 from kairos.core.actor import Actor
 from kairos.courses import domain
+from kairos.courses.calendar import calendar_row, clinical_calendar, within_horizon
 from kairos.courses.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
     Chair,
     ClinicCalendar,
-    Closure,
     Course,
     CourseStatus,
 )
+from kairos.courses.planning import apply_moves, dated_sessions, preview_plan
 from kairos.patients.models import Patient
 
 # Scheduling granularity and the default length of a therapy (integration/preparation) booking: clinic
 # operations, not clinical thresholds. Session (chair) lengths come from the protocol (Protocol.session_min).
 SLOT_STEP_MIN = 15
 THERAPY_SESSION_MIN = 60
-MAX_PLAN_MOVES = 100
-# How far ahead anything may be booked, moved or closed (clinic operations, not a clinical threshold): a start
-# within a year plus the longest course, with room to spare. Also keeps date arithmetic inside date.max.
-BOOKING_HORIZON_DAYS = 2 * 366
-
-
-def _within_horizon(field: str, day: dt.date, today: dt.date, *, past_days: int = 0) -> None:
-    """Refuse a day before ``today - past_days`` or after ``today + BOOKING_HORIZON_DAYS`` naming ``field``."""
-    lo, hi = today - dt.timedelta(days=past_days), today + dt.timedelta(days=BOOKING_HORIZON_DAYS)
-    if not lo <= day <= hi:
-        raise ValidationError(
-            {field: f"{field}: {day.isoformat()} must be between {lo.isoformat()} and {hi.isoformat()}"}
-        )
-
-
-# --- calendar ---------------------------------------------------------------------------------------------
-
-
-def calendar_row(clinic: Clinic) -> ClinicCalendar:
-    """The clinic's calendar settings (defaults when none saved; not written)."""
-    cal = ClinicCalendar.objects.filter(clinic=clinic).first()
-    return cal if cal is not None else ClinicCalendar(clinic=clinic)
-
-
-def clinical_calendar(clinic: Clinic, *, around: dt.date | None = None) -> clinical_schedule.ClinicCalendar:
-    """Adapter: the DB calendar (open weekdays and closures) as the clinical core's ``ClinicCalendar``."""
-    row = calendar_row(clinic)
-    closures = Closure.objects.filter(clinic=clinic)
-    if around is not None:
-        closures = closures.filter(
-            date__gte=around - dt.timedelta(days=30), date__lte=around + dt.timedelta(days=400)
-        )
-    try:
-        return clinical_schedule.ClinicCalendar(
-            frozenset(int(d) for d in row.open_weekdays), frozenset(closures.values_list("date", flat=True))
-        )
-    except clinical_schedule.ScheduleError as exc:
-        raise ValidationError({"open_weekdays": str(exc)}) from None
-
-
-# --- plan -------------------------------------------------------------------------------------------------
-
-
-def _protocol_id(protocol_id: str) -> str:
-    if protocol_id not in PROTOCOL_IDS:
-        raise ValidationError({"protocol_id": f"protocol_id must be one of {', '.join(PROTOCOL_IDS)}"})
-    return protocol_id
-
-
-def latest_weight_kg(patient: Patient) -> float | None:
-    w = patient.weights.order_by("-measured_at", "-id").values_list("weight_kg", flat=True).first()
-    return float(w) if w is not None else None
-
-
-def preview_plan(actor: Actor, patient: Patient, protocol_id: str, start: dt.date) -> clinical_schedule.Plan:
-    """The clinical core's dated plan for this patient and clinic calendar (nothing is written)."""
-    policies.require(actor, Act.COURSE_PLAN, patient.clinic_id)
-    pid = _protocol_id(protocol_id)
-    if start < timezone.localdate() - dt.timedelta(days=1):
-        raise ValidationError({"start_date": "start_date cannot be in the past"})
-    if start > timezone.localdate() + dt.timedelta(days=366):
-        raise ValidationError({"start_date": "start_date must be within a year from today"})
-    cal = clinical_calendar(patient.clinic, around=start)
-    try:
-        return clinical_schedule.generate_schedule(
-            pid, start, calendar=cal, weight_kg=latest_weight_kg(patient)
-        )
-    except (clinical_schedule.ScheduleError, ProtocolError) as exc:
-        raise ValidationError({"start_date": str(exc)}) from None
-
-
-def dated_sessions(plan: clinical_schedule.Plan) -> list[domain.DatedSession]:
-    return [domain.DatedSession(s.number, s.date, s.phase) for s in plan.sessions]
-
-
-def apply_moves(
-    protocol_id: str,
-    sessions: Sequence[domain.DatedSession],
-    moves: dict[int, dt.date],
-    cal: clinical_schedule.ClinicCalendar,
-) -> list[domain.DatedSession]:
-    """Apply the clinician's date changes, refusing any that break the protocol's limits."""
-    if len(moves) > MAX_PLAN_MOVES:
-        raise ValidationError({"moves": f"at most {MAX_PLAN_MOVES} changed dates"})
-    numbers = {s.number for s in sessions}
-    result = list(sessions)
-    for number, day in moves.items():
-        if number not in numbers:
-            raise ValidationError(
-                {f"session_{number}": f"session {number} is not in the plan (1..{len(sessions)})"}
-            )
-        _within_horizon(f"session_{number}", day, timezone.localdate(), past_days=1)
-        result = domain.apply_move(result, number, day)
-    before = set(domain.check_plan(protocol_id, sessions, cal))
-    errors = [e for e in domain.check_plan(protocol_id, result, cal) if e not in before]
-    if errors:
-        raise ValidationError({"moves": errors})
-    return result
 
 
 # --- booking ----------------------------------------------------------------------------------------------
@@ -560,7 +465,7 @@ def move_appointment(
     clinic = appt.clinic
     if new_date < timezone.localdate(timezone=clinic.tz):
         raise ValidationError({"date": "date cannot be in the past"})
-    _within_horizon("date", new_date, timezone.localdate(timezone=clinic.tz))
+    within_horizon("date", new_date, timezone.localdate(timezone=clinic.tz))
     cal_core = clinical_calendar(clinic, around=new_date)
     if not cal_core.is_open(new_date):
         raise ValidationError({"date": f"{new_date.isoformat()} is not an open clinic day"})
@@ -669,115 +574,3 @@ def set_course_status(actor: Actor, course: Course, status: str, *, reason: str 
         reason=reason,
     )
     return locked
-
-
-# --- clinic settings --------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def update_clinic_settings(
-    actor: Actor,
-    clinic: Clinic,
-    *,
-    rems_certified: bool,
-    rems_certification_id: str,
-    open_weekdays: Sequence[int],
-    opens_at: dt.time,
-    closes_at: dt.time,
-) -> Clinic:
-    """REMS certification of the setting (clinical.md §1.3) and the clinic calendar; audited."""
-    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
-    locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    cert_id = (rems_certification_id or "").strip()
-    if rems_certified and not cert_id:
-        raise ValidationError(
-            {"rems_certification_id": "rems_certification_id is required when the clinic is REMS certified"}
-        )
-    if len(cert_id) > 64:
-        raise ValidationError({"rems_certification_id": "rems_certification_id: at most 64 characters"})
-    cal = ClinicCalendar.objects.select_for_update().filter(clinic=locked).first() or ClinicCalendar(
-        clinic=locked
-    )
-    before = {
-        "rems_certified": locked.rems_certified,
-        "rems_certification_id": locked.rems_certification_id,
-        "open_weekdays": list(cal.open_weekdays),
-        "opens_at": cal.opens_at.isoformat(),
-        "closes_at": cal.closes_at.isoformat(),
-    }
-    cal.open_weekdays = sorted({int(d) for d in open_weekdays})
-    cal.opens_at, cal.closes_at = opens_at, closes_at
-    cal.clean()
-    locked.rems_certified, locked.rems_certification_id = rems_certified, cert_id
-    after = {
-        "rems_certified": locked.rems_certified,
-        "rems_certification_id": locked.rems_certification_id,
-        "open_weekdays": cal.open_weekdays,
-        "opens_at": cal.opens_at.isoformat(),
-        "closes_at": cal.closes_at.isoformat(),
-    }
-    old, new = changes(before, after)
-    if not new:
-        return locked
-    locked.save(update_fields=["rems_certified", "rems_certification_id"])
-    cal.updated_at = timezone.now()
-    cal.save()
-    record(
-        Action.UPDATE,
-        actor=actor,
-        clinic=locked,
-        obj=locked,
-        old=old,
-        new=new,
-        summary="clinic settings changed",
-    )
-    return locked
-
-
-@transaction.atomic
-def add_chair(actor: Actor, clinic: Clinic, name: str) -> Chair:
-    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 60:
-        raise ValidationError({"name": "name: 1–60 characters"})
-    if Chair.objects.filter(clinic=clinic, name=name).exists():
-        raise ValidationError({"name": f"a chair named {name!r} already exists"})
-    chair = Chair.objects.create(clinic=clinic, name=name)
-    record(Action.CREATE, actor=actor, clinic=clinic, obj=chair, new={"name": name}, summary="chair added")
-    return chair
-
-
-@transaction.atomic
-def set_chair_active(actor: Actor, chair: Chair, active: bool) -> Chair:
-    policies.require(actor, Act.CLINIC_SETTINGS, chair.clinic_id)
-    if chair.active != active:
-        chair.active = active
-        chair.save(update_fields=["active"])
-        record(
-            Action.UPDATE,
-            actor=actor,
-            clinic=chair.clinic_id,
-            obj=chair,
-            old={"active": not active},
-            new={"active": active},
-            summary="chair changed",
-        )
-    return chair
-
-
-@transaction.atomic
-def add_closure(actor: Actor, clinic: Clinic, day: dt.date, reason: str = "") -> Closure:
-    policies.require(actor, Act.CLINIC_SETTINGS, clinic.pk)
-    _within_horizon("date", day, timezone.localdate(timezone=clinic.tz))
-    if Closure.objects.filter(clinic=clinic, date=day).exists():
-        raise ValidationError({"date": f"{day.isoformat()} is already a closure"})
-    closure = Closure.objects.create(clinic=clinic, date=day, reason=(reason or "")[:200])
-    record(
-        Action.CREATE,
-        actor=actor,
-        clinic=clinic,
-        obj=closure,
-        new={"date": day, "reason": closure.reason},
-        summary="closure added",
-    )
-    return closure

@@ -9,7 +9,7 @@ from django.http import Http404
 from kairos.audit.models import AuditEvent
 from kairos.clinical.protocols import get_protocol
 from kairos.clinical.schedule import generate_schedule
-from kairos.courses import services
+from kairos.courses import calendar, services
 from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Course
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_move_to_closed_day_is_refused(org, patient, chairs, next_monday):
 
 
 def test_closures_shift_the_plan(org, patient, chairs, next_monday):
-    services.add_closure(org.admin, org.north, next_monday, "training")
+    calendar.add_closure(org.admin, org.north, next_monday, "training")
     course = services.create_course(org.prescriber, patient, protocol_id="iv-racemic", start_date=next_monday)
     first = course.appointments.order_by("starts_at").first()
     assert first.starts_at.astimezone(org.north.tz).date() > next_monday
@@ -187,7 +187,7 @@ def test_kap_books_preparation_and_integration_with_a_therapist(org, patient, ch
 
 def test_clinic_settings_audited_and_admin_only(org):
     with pytest.raises(PermissionDenied):
-        services.update_clinic_settings(
+        calendar.update_clinic_settings(
             org.prescriber,
             org.north,
             rems_certified=True,
@@ -197,7 +197,7 @@ def test_clinic_settings_audited_and_admin_only(org):
             closes_at=dt.time(17),
         )
     with pytest.raises(ValidationError) as exc:
-        services.update_clinic_settings(
+        calendar.update_clinic_settings(
             org.admin,
             org.north,
             rems_certified=True,
@@ -208,7 +208,7 @@ def test_clinic_settings_audited_and_admin_only(org):
         )
     assert "rems_certification_id" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.update_clinic_settings(
+        calendar.update_clinic_settings(
             org.admin,
             org.north,
             rems_certified=True,
@@ -218,7 +218,7 @@ def test_clinic_settings_audited_and_admin_only(org):
             closes_at=dt.time(8),
         )
     assert "closes_at" in exc.value.message_dict
-    services.update_clinic_settings(
+    calendar.update_clinic_settings(
         org.admin,
         org.north,
         rems_certified=True,
