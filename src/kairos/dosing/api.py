@@ -14,7 +14,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
-from kairos.dosing import selectors
+from kairos.dosing import records, selectors
 from kairos.dosing.models import Drug, SessionStatus
 
 router = Router(tags=["sessions"])
@@ -73,7 +73,7 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> dict[s
 @router.get("/{session_id}", summary="One session's whole structured record (an audited read)")
 def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = selectors.read_session(request.user, session_id, purpose="API session record")
-    return selectors.session_record(session)
+    return records.session_record(session)
 
 
 @router.get("/{session_id}/rems-form", summary="REMS Patient Monitoring Form fields (esketamine sessions)")
@@ -85,5 +85,5 @@ def get_rems_form(request: HttpRequest, session_id: int) -> dict[str, Any]:
         raise Http404("no REMS form: not an esketamine session")
     form = selectors.build_rems_form(session)
     data = form.to_dict()
-    data["tracking"] = selectors.rems_form_summary(session, timezone.now())
+    data["tracking"] = records.rems_form_summary(session, timezone.now())
     return data

@@ -26,6 +26,7 @@ def _path(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
 
 
+# Over 80 lines: one SVG drawn top to bottom (axes, bands, series, markers); split, the coordinates scatter.
 def flowsheet_svg(session: Any, readings: Sequence[Any], curves: Any = None) -> SafeString:
     start = session.dosing_started_at or session.checked_in_at or session.scheduled_for
     vit = [r for r in readings if r.kind == "vitals"]

@@ -80,6 +80,7 @@ def _esketamine(services: Any, users: dict[str, Any], patient: Any, t0: dt.datet
     return s
 
 
+# Over 80 lines: a linear demo script (four sessions in story order) with no branching worth extracting.
 def load_dosing_demo(context: dict[str, Any]) -> str:
     from kairos.dosing import services
     from kairos.dosing.models import DosingSession, RemsSiteProfile

@@ -20,7 +20,7 @@ from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
-from kairos.dosing import adapters, charts, domain, selectors, services
+from kairos.dosing import adapters, charts, domain, records, selectors, services
 from kairos.dosing.models import (
     SERIOUSNESS,
     DosingSession,
@@ -155,7 +155,7 @@ def _context(request: HttpRequest, session: DosingSession, errors: list[str] | N
         "escalations": Escalation.choices,
         "moaas_levels": [(o.value, o.label) for o in reversed(get_instrument("moaas").items[0].options)],
         "cadss_items": [i.id for i in get_instrument("cadss6").items],
-        "rems_summary": selectors.rems_form_summary(session, now),
+        "rems_summary": records.rems_form_summary(session, now),
     }
 
 
@@ -387,7 +387,7 @@ def rems_form(request: HttpRequest, session_id: int) -> HttpResponse:
             messages.success(request, "REMS form updated.")
             return redirect("dosing:rems_form", session_id=session.pk)
     form = selectors.build_rems_form(session)
-    tracking = selectors.rems_form_summary(session, timezone.now())
+    tracking = records.rems_form_summary(session, timezone.now())
     return render(
         request,
         "dosing/rems_form.html",
@@ -427,7 +427,7 @@ def safety_report(request: HttpRequest, session_id: int, event_id: int) -> HttpR
     return render(
         request,
         "dosing/safety_report.html",
-        {"s": session, "patient": session.patient, "report": selectors.safety_report(session, event)},
+        {"s": session, "patient": session.patient, "report": records.safety_report(session, event)},
     )
 
 

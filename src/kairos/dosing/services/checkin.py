@@ -120,6 +120,7 @@ def cancel_session(
 # --- check-in and the pre-dose gate ------------------------------------------------------------------------
 
 
+# Over 80 lines: validates and writes every pre-check field in one transaction, in the form's field order.
 @transaction.atomic
 def check_in(
     actor: Any,

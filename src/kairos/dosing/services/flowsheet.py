@@ -52,6 +52,7 @@ CHARTABLE = {
 }
 
 
+# Over 80 lines: parse, plausibility, flags at entry, write and audit of one append-only row in one transaction.
 @transaction.atomic
 def add_reading(
     actor: Any,

@@ -49,6 +49,7 @@ def _dec(x: float | None, places: str = "0.01") -> Decimal | None:
     return None if x is None else Decimal(str(x)).quantize(Decimal(places))
 
 
+# Over 80 lines: the pure dose calculation, the prescriber's override of it and the audit in one transaction.
 @transaction.atomic
 def order_dose(
     actor: Any,
@@ -180,6 +181,7 @@ def verify_dose(actor: Any, session: DosingSession) -> DoseOrder:
 # --- administration ----------------------------------------------------------------------------------------
 
 
+# Over 80 lines: product, lot, device plan and the status move must be validated and written together.
 @transaction.atomic
 def start_dosing(
     actor: Any,

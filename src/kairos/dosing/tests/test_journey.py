@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kairos.audit.models import AuditEvent
 from kairos.core.append_only import AppendOnlyError
-from kairos.dosing import selectors, services
+from kairos.dosing import records, selectors, services
 from kairos.dosing.models import DischargeNote, Reading
 
 from .conftest import GOOD_VITALS, checked_in
@@ -87,7 +87,7 @@ def test_esketamine_session_end_to_end(org, patient, enrolled, site, t0):
     signed = services.sign_rems_form(org.nurse, s)
     assert signed.due_date == first.astimezone(org.north.tz).date() + dt.timedelta(days=7)
     services.submit_rems_form(org.nurse, s, confirmation="REMS-998877")
-    record = selectors.session_record(s)
+    record = records.session_record(s)
     assert record["rems_form"]["state"] == "submitted"
     assert record["discharge"][0]["signature"]["by"] == "prescriber"
     assert record["readings"][0]["values"]["sbp"]["loinc"] == "8480-6"
@@ -128,7 +128,7 @@ def test_iv_session_end_to_end(org, patient, site, t0):
         at=start + 100 * M,
     )
     services.sign_note(org.prescriber, note)
-    rec = selectors.session_record(s)
+    rec = records.session_record(s)
     assert rec["order"]["verified_by"] == "nurse" and rec["administration"]["rate_ml_h"] == "150.0"
     assert rec["rems_form"] is None  # IV ketamine is outside the Spravato REMS
 
