@@ -38,6 +38,7 @@ from kairos.clinical.safety.rems import (
 )
 from kairos.clinical.safety.result import Finding, Outcome, RuleResult
 from kairos.clinical.safety.vitals import Vitals
+from kairos.core.actor import Viewer
 from kairos.dosing import domain
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -443,7 +444,7 @@ def rems_state(form: RemsForm, now: dt.datetime) -> str:
     ).value
 
 
-def rems_forms(user: Any, now: dt.datetime) -> list[dict[str, Any]]:
+def rems_forms(user: Viewer, now: dt.datetime) -> list[dict[str, Any]]:
     """REMS forms of the user's clinics with their state (due / overdue / submitted)."""
     qs = RemsForm.objects.filter(
         session__clinic_id__in=policies.clinic_ids_for(user, Act.SESSION_VIEW)
@@ -456,7 +457,7 @@ def rems_forms(user: Any, now: dt.datetime) -> list[dict[str, Any]]:
 # --- scoped reads ------------------------------------------------------------------------------------------
 
 
-def visible_sessions(user: Any, action: str = Act.SESSION_VIEW) -> QuerySet[DosingSession]:
+def visible_sessions(user: Viewer, action: str = Act.SESSION_VIEW) -> QuerySet[DosingSession]:
     return DosingSession.objects.filter(clinic_id__in=policies.clinic_ids_for(user, action)).select_related(
         "patient", "clinic"
     )
@@ -486,7 +487,7 @@ def on_local_date(qs: QuerySet[DosingSession], day: dt.date) -> QuerySet[DosingS
     return qs.filter(day_q)
 
 
-def get_session(user: Any, session_id: Any, action: str = Act.SESSION_VIEW) -> DosingSession:
+def get_session(user: Viewer, session_id: Any, action: str = Act.SESSION_VIEW) -> DosingSession:
     """404 outside the user's clinics, 403 for a member whose role lacks ``action``. Not audited."""
     try:
         pk = int(session_id)
@@ -504,7 +505,7 @@ def get_session(user: Any, session_id: Any, action: str = Act.SESSION_VIEW) -> D
     return session
 
 
-def read_session(user: Any, session_id: Any, *, purpose: str = "dosing session") -> DosingSession:
+def read_session(user: Viewer, session_id: Any, *, purpose: str = "dosing session") -> DosingSession:
     session = get_session(user, session_id, Act.SESSION_VIEW)
     record(Action.READ, actor=user, patient=session.patient, obj=session, summary=f"{purpose} opened")
     return session

@@ -20,6 +20,7 @@ from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
+from kairos.core.actor import actor_of
 from kairos.dosing import adapters, charts, domain, records, selectors, services
 from kairos.dosing.models import (
     SERIOUSNESS,
@@ -179,7 +180,7 @@ def _do_check_in(request: HttpRequest, s: DosingSession) -> Any:
         if prescriber is None:
             raise ValidationError({"prescriber_on_site": "prescriber_on_site: not a user of this clinic"})
     return services.check_in(
-        request.user,
+        actor_of(request),
         s,
         prescriber_on_site=prescriber,
         pulse_oximeter_on_site=_bool(request, "pulse_oximeter_on_site"),
@@ -218,7 +219,7 @@ def _do_order(request: HttpRequest, s: DosingSession) -> Any:
             }
         ) from None
     return services.order_dose(
-        request.user,
+        actor_of(request),
         s,
         requested_mg=num("requested_mg"),
         level=level,
@@ -229,7 +230,7 @@ def _do_order(request: HttpRequest, s: DosingSession) -> Any:
 
 def _do_discharge(request: HttpRequest, s: DosingSession) -> Any:
     return services.discharge(
-        request.user,
+        actor_of(request),
         s,
         escort_present=_bool(request, "escort_present"),
         dissociation_resolved=_bool(request, "dissociation_resolved"),
@@ -251,15 +252,15 @@ def _note(s: DosingSession, request: HttpRequest) -> Any:
 ACTIONS: dict[str, Callable[[HttpRequest, DosingSession], Any]] = {
     "check_in": _do_check_in,
     "recheck": lambda r, s: services.recheck(
-        r.user, s, vitals=_vitals(r), at=_when(r, s, "at"), version=_version(r)
+        actor_of(r), s, vitals=_vitals(r), at=_when(r, s, "at"), version=_version(r)
     ),
     "override": lambda r, s: services.override_hold(
-        r.user, s, reason=r.POST.get("reason", ""), version=_version(r)
+        actor_of(r), s, reason=r.POST.get("reason", ""), version=_version(r)
     ),
     "order": _do_order,
-    "verify": lambda r, s: services.verify_dose(r.user, s),
+    "verify": lambda r, s: services.verify_dose(actor_of(r), s),
     "start": lambda r, s: services.start_dosing(
-        r.user,
+        actor_of(r),
         s,
         product_code=r.POST.get("product_code", ""),
         lot_number=r.POST.get("lot_number", ""),
@@ -267,10 +268,10 @@ ACTIONS: dict[str, Callable[[HttpRequest, DosingSession], Any]] = {
         rate_ml_h=r.POST.get("rate_ml_h") or None,
         version=_version(r),
     ),
-    "device": lambda r, s: services.record_device(r.user, s, at=_when(r, s, "at"), version=_version(r)),
-    "stop": lambda r, s: services.stop_infusion(r.user, s, at=_when(r, s, "at"), version=_version(r)),
+    "device": lambda r, s: services.record_device(actor_of(r), s, at=_when(r, s, "at"), version=_version(r)),
+    "stop": lambda r, s: services.stop_infusion(actor_of(r), s, at=_when(r, s, "at"), version=_version(r)),
     "event": lambda r, s: services.record_adverse_event(
-        r.user,
+        actor_of(r),
         s,
         event_type=r.POST.get("event_type", ""),
         description=r.POST.get("description", ""),
@@ -282,26 +283,26 @@ ACTIONS: dict[str, Callable[[HttpRequest, DosingSession], Any]] = {
         outcome=r.POST.get("outcome", "unknown"),
     ),
     "emergency": lambda r, s: services.record_emergency_action(
-        r.user,
+        actor_of(r),
         s,
         action=r.POST.get("action", ""),
         escalation=r.POST.get("escalation", "none"),
         at=_when(r, s, "at"),
     ),
     "ready": lambda r, s: services.mark_ready(
-        r.user,
+        actor_of(r),
         s,
         escort_present=_bool(r, "escort_present"),
         dissociation_resolved=_bool(r, "dissociation_resolved"),
         version=_version(r),
     ),
     "discharge": _do_discharge,
-    "sign": lambda r, s: services.sign_note(r.user, _note(s, r)),
+    "sign": lambda r, s: services.sign_note(actor_of(r), _note(s, r)),
     "amend": lambda r, s: services.amend_note(
-        r.user, _note(s, r), reason=r.POST.get("reason", ""), summary=r.POST.get("summary", "")
+        actor_of(r), _note(s, r), reason=r.POST.get("reason", ""), summary=r.POST.get("summary", "")
     ),
     "cancel": lambda r, s: services.cancel_session(
-        r.user, s, reason=r.POST.get("reason", ""), version=_version(r)
+        actor_of(r), s, reason=r.POST.get("reason", ""), version=_version(r)
     ),
 }
 
@@ -331,7 +332,7 @@ def add_reading(request: HttpRequest, session_id: int) -> HttpResponse:
     status = 200
     try:
         services.add_reading(
-            request.user,
+            actor_of(request),
             session,
             taken_at=_when(request, session, "taken_at"),
             vitals=_vitals(request),
@@ -368,11 +369,11 @@ def rems_form(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("op") == "sign":
-                services.sign_rems_form(request.user, session)
+                services.sign_rems_form(actor_of(request), session)
             elif request.POST.get("op") == "submit":
                 day = request.POST.get("submitted_on") or None
                 services.submit_rems_form(
-                    request.user,
+                    actor_of(request),
                     session,
                     confirmation=request.POST.get("confirmation", ""),
                     submitted_on=dt.date.fromisoformat(day) if day else None,
@@ -438,7 +439,7 @@ def integration(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.write_integration_note(
-                request.user,
+                actor_of(request),
                 session,
                 experience=request.POST.get("experience", ""),
                 risk_check=request.POST.get("risk_check", ""),

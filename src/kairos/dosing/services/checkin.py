@@ -18,6 +18,7 @@ from kairos.audit.services import record
 from kairos.clinical.protocols import ProtocolError, get_protocol
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
+from kairos.core.actor import Actor
 from kairos.dosing import hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -48,12 +49,12 @@ from kairos.dosing.services.common import (
 
 @transaction.atomic
 def create_session(
-    actor: Any,
+    actor: Actor,
     patient: Any,
     *,
     protocol_id: str,
     scheduled_for: dt.datetime,
-    responsible: Any = None,
+    responsible: Actor | None = None,
     course: Any = None,
     appointment: Any = None,
 ) -> DosingSession:
@@ -99,7 +100,7 @@ def create_session(
 
 @transaction.atomic
 def cancel_session(
-    actor: Any, session: DosingSession, *, reason: str, version: int | None = None
+    actor: Actor, session: DosingSession, *, reason: str, version: int | None = None
 ) -> DosingSession:
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
@@ -123,7 +124,7 @@ def cancel_session(
 # Over 80 lines: validates and writes every pre-check field in one transaction, in the form's field order.
 @transaction.atomic
 def check_in(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     prescriber_on_site: Any,
@@ -236,7 +237,7 @@ def _hold_reasons(rems: Any, gate: Any) -> list[dict[str, Any]]:
     return [f.to_dict() for f in (*rems.findings, *gate.findings) if f.severity.rank >= Outcome.HOLD.rank]
 
 
-def _apply_gate(actor: Any, session: DosingSession, precheck: PreCheck, now: dt.datetime) -> None:
+def _apply_gate(actor: Actor, session: DosingSession, precheck: PreCheck, now: dt.datetime) -> None:
     rems = selectors.rems_result(session, now)
     gate = selectors.gate_result(session, precheck, now)
     precheck.rems_result = rems.to_dict()
@@ -269,7 +270,7 @@ def _apply_gate(actor: Any, session: DosingSession, precheck: PreCheck, now: dt.
 
 @transaction.atomic
 def recheck(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     vitals: Mapping[str, Any],
@@ -336,7 +337,7 @@ def recheck(
 
 @transaction.atomic
 def override_hold(
-    actor: Any, session: DosingSession, *, reason: str, version: int | None = None
+    actor: Actor, session: DosingSession, *, reason: str, version: int | None = None
 ) -> DosingSession:
     """A prescriber proceeds despite a pre-dose HOLD, with a reason. REMS hard stops and emergencies
     (crisis symptoms) can never be overridden."""

@@ -13,6 +13,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core.actor import Actor
 from kairos.dosing import selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -37,7 +38,7 @@ from kairos.dosing.services.common import (
 
 @transaction.atomic
 def mark_ready(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     escort_present: bool,
@@ -65,7 +66,7 @@ def mark_ready(
 
 @transaction.atomic
 def discharge(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     escort_present: bool,
@@ -138,7 +139,7 @@ def discharge(
 
 
 @transaction.atomic
-def sign_note(actor: Any, note: DischargeNote) -> DischargeNote:
+def sign_note(actor: Actor, note: DischargeNote) -> DischargeNote:
     """The responsible clinician signs the note; it is locked from then on."""
     note = (
         DischargeNote.objects.select_for_update(of=("self",))
@@ -165,7 +166,7 @@ def sign_note(actor: Any, note: DischargeNote) -> DischargeNote:
 
 
 @transaction.atomic
-def amend_note(actor: Any, note: DischargeNote, *, reason: str, summary: str) -> DischargeNote:
+def amend_note(actor: Actor, note: DischargeNote, *, reason: str, summary: str) -> DischargeNote:
     """Correct a signed note: a new version row pointing at the previous one (never an edit)."""
     note = (
         DischargeNote.objects.select_for_update(of=("self",))
@@ -211,7 +212,7 @@ def amend_note(actor: Any, note: DischargeNote, *, reason: str, summary: str) ->
 
 @transaction.atomic
 def write_integration_note(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     experience: str,

@@ -15,6 +15,7 @@ from kairos.audit.services import record
 from kairos.clinical.instruments import AnswerError, score
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
+from kairos.core.actor import Actor
 from kairos.dosing import hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -55,7 +56,7 @@ CHARTABLE = {
 # Over 80 lines: parse, plausibility, flags at entry, write and audit of one append-only row in one transaction.
 @transaction.atomic
 def add_reading(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     taken_at: dt.datetime | None = None,
@@ -162,7 +163,7 @@ def add_reading(
 
 @transaction.atomic
 def record_adverse_event(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     event_type: str,
@@ -222,7 +223,7 @@ def record_adverse_event(
 
 @transaction.atomic
 def record_emergency_action(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     action: str,

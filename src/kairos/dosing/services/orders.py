@@ -20,6 +20,7 @@ from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.protocols import get_protocol
 from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
+from kairos.core.actor import Actor
 from kairos.dosing import domain, hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -52,7 +53,7 @@ def _dec(x: float | None, places: str = "0.01") -> Decimal | None:
 # Over 80 lines: the pure dose calculation, the prescriber's override of it and the audit in one transaction.
 @transaction.atomic
 def order_dose(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     requested_mg: float | None = None,
@@ -154,7 +155,7 @@ def order_dose(
 
 
 @transaction.atomic
-def verify_dose(actor: Any, session: DosingSession) -> DoseOrder:
+def verify_dose(actor: Actor, session: DosingSession) -> DoseOrder:
     """Second-clinician verification of an IV/IM dose: must be a different user from the prescriber."""
     policies.require(actor, Act.DOSE_VERIFY, session.clinic_id)
     session = _fresh(session)
@@ -184,7 +185,7 @@ def verify_dose(actor: Any, session: DosingSession) -> DoseOrder:
 # Over 80 lines: product, lot, device plan and the status move must be validated and written together.
 @transaction.atomic
 def start_dosing(
-    actor: Any,
+    actor: Actor,
     session: DosingSession,
     *,
     product_code: str,
@@ -273,7 +274,7 @@ def start_dosing(
 
 @transaction.atomic
 def record_device(
-    actor: Any, session: DosingSession, *, at: dt.datetime | None = None, version: int | None = None
+    actor: Actor, session: DosingSession, *, at: dt.datetime | None = None, version: int | None = None
 ) -> Administration:
     """Esketamine: the next device, at least the configured spacing (5 min) after the previous one."""
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
@@ -312,7 +313,7 @@ def record_device(
 
 @transaction.atomic
 def stop_infusion(
-    actor: Any, session: DosingSession, *, at: dt.datetime | None = None, version: int | None = None
+    actor: Actor, session: DosingSession, *, at: dt.datetime | None = None, version: int | None = None
 ) -> Administration:
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)

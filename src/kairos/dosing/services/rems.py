@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +12,7 @@ from kairos.access import policies
 from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core.actor import Actor
 from kairos.dosing import selectors
 from kairos.dosing.models import (
     DosingSession,
@@ -27,7 +27,7 @@ from kairos.dosing.services.common import (
 
 
 @transaction.atomic
-def sign_rems_form(actor: Any, session: DosingSession) -> RemsForm:
+def sign_rems_form(actor: Actor, session: DosingSession) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
     session = _fresh(session)
     form = RemsForm.objects.select_for_update().get(session=session)
@@ -54,7 +54,7 @@ def sign_rems_form(actor: Any, session: DosingSession) -> RemsForm:
 
 @transaction.atomic
 def submit_rems_form(
-    actor: Any, session: DosingSession, *, confirmation: str, submitted_on: dt.date | None = None
+    actor: Actor, session: DosingSession, *, confirmation: str, submitted_on: dt.date | None = None
 ) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
     session = _fresh(session)
