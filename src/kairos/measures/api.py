@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from kairos.core.actor import actor_of
 from kairos.measures import selectors
 from kairos.measures.services import recording
 from kairos.patients.selectors import get_patient
@@ -103,7 +104,7 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
     from kairos.access.policies import Act
 
     patient = get_patient(request.user, m.group(1), Act.MEASURE_ENTER)
-    rec = recording.import_fhir(request.user, patient, resource)
+    rec = recording.import_fhir(actor_of(request), patient, resource)
     s = rec.score
     return Status(
         201,

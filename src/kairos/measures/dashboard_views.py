@@ -47,6 +47,7 @@ from kairos.audit.views import safe_cell
 from kairos.clinical.outcomes import CourseOutcome
 from kairos.clinical.protocols import PROTOCOL_IDS
 from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
+from kairos.core.actor import Viewer, actor_of
 from kairos.courses.models import Course
 from kairos.dosing.models import DosingSession
 from kairos.measures import dashboard as dash
@@ -57,7 +58,7 @@ MAX_RANGE_DAYS = 3660
 SERIES = dash.SERIES  # instruments pooled into one series (same scale)
 
 
-def scope(user: Any) -> tuple[list[int], bool]:
+def scope(user: Viewer) -> tuple[list[int], bool]:
     """(clinic ids the user may see on the dashboard, identified-role flag); 403 when none."""
     outcomes = policies.clinic_ids_for(user, Act.OUTCOMES_VIEW)
     research = policies.clinic_ids_for(user, Act.RESEARCH_VIEW)
@@ -540,7 +541,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     for cid in f.clinic_ids:
         record(
             Action.READ,
-            actor=request.user,
+            actor=actor_of(request),
             clinic=cid,
             object_type="measures.outcomes_dashboard",
             summary=f"outcomes dashboard viewed ({d.courses} courses, aggregates only)",
@@ -580,7 +581,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     for cid in f.clinic_ids:
         record(
             Action.EXPORT,
-            actor=request.user,
+            actor=actor_of(request),
             clinic=cid,
             object_type="measures.outcomes_deidentified",
             summary=f"de-identified outcomes CSV exported ({len(rows) - 1} courses)",

@@ -13,11 +13,12 @@ from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.audit.services import record
+from kairos.core.actor import Viewer
 from kairos.measures.models import MeasureAlert, MeasurementDue, QuestionnaireResponse
 from kairos.patients.selectors import get_patient
 
 
-def scores_patient(user: Any, patient_id: Any) -> Any:
+def scores_patient(user: Viewer, patient_id: Any) -> Any:
     """The patient, if ``user`` may view its scores (404 outside the user's clinics, 403 without the
     permission). Not audited (see :func:`read_scores`)."""
     return get_patient(user, patient_id, Act.MEASURE_VIEW)
@@ -32,7 +33,7 @@ def responses_of(patient: Any) -> QuerySet[QuestionnaireResponse]:
 
 
 def read_scores(
-    user: Any, patient_id: Any, *, purpose: str = "scores", limit: int = 500
+    user: Viewer, patient_id: Any, *, purpose: str = "scores", limit: int = 500
 ) -> tuple[Any, list[QuestionnaireResponse]]:
     """The patient and its scored responses, newest first: an audited PHI read (exactly once)."""
     patient = scores_patient(user, patient_id)
@@ -52,7 +53,7 @@ def dues_of(patient: Any) -> QuerySet[MeasurementDue]:
 
 
 def board_alerts(
-    user: Any, *, include_acknowledged: bool = False, limit: int = 200, throttle: bool = False
+    user: Viewer, *, include_acknowledged: bool = False, limit: int = 200, throttle: bool = False
 ) -> list[MeasureAlert]:
     """Alerts of the clinics where the user may view the board; open ones first. Audited once per clinic;
     ``throttle`` (the 10-second poll): once per user and clinic per ``KAIROS_AUDIT_READ_THROTTLE_MINUTES``."""

@@ -19,6 +19,7 @@ from kairos.access.policies import Act
 from kairos.audit.reads import record_read
 from kairos.clinical.instruments import Instrument, Rater, all_instruments, get
 from kairos.clinical.measurement_plan import CHECKS_BY_ID
+from kairos.core.actor import actor_of
 from kairos.measures import selectors
 from kairos.measures.models import DueState, MeasurementDue, QuestionnaireLink
 from kairos.measures.services import alert_review, clinic_config, links, plans, recording
@@ -155,7 +156,7 @@ def alert_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
-        alert_review.acknowledge_alert(request.user, alert_id, request.POST.get("action", ""))
+        alert_review.acknowledge_alert(actor_of(request), alert_id, request.POST.get("action", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
         return redirect("measures:alerts")
@@ -235,7 +236,7 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
         ctx |= {"chosen": chosen, "email": request.POST.get("email", "")}
         try:
             link, token = links.create_link(
-                request.user,
+                actor_of(request),
                 patient,
                 chosen,
                 email=email,
@@ -296,7 +297,7 @@ def enter_instrument(request: HttpRequest, patient_id: int, instrument_id: str) 
                 errors.append("administered_at: use the date-time picker (YYYY-MM-DDTHH:MM)")
         if not errors:
             try:
-                rec = recording.enter_clinician_response(request.user, patient, inst.id, answers, when)
+                rec = recording.enter_clinician_response(actor_of(request), patient, inst.id, answers, when)
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
@@ -326,7 +327,7 @@ def check_done(request: HttpRequest, patient_id: int, due_id: int) -> HttpRespon
 
         raise Http404("not found")
     try:
-        plans.complete_safety_check(request.user, due_id, request.POST.get("note", ""))
+        plans.complete_safety_check(actor_of(request), due_id, request.POST.get("note", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -359,7 +360,7 @@ def clinic_settings(request: HttpRequest, clinic_id: int) -> HttpResponse:
     form = MeasureSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            clinic_config.update_clinic_settings(request.user, clinic.pk, **form.cleaned_data)
+            clinic_config.update_clinic_settings(actor_of(request), clinic.pk, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

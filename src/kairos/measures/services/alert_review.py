@@ -15,6 +15,8 @@ from kairos.access.roles import Role
 from kairos.accounts.models import Membership
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core.actor import Actor
+from kairos.core.reasons import require_reason
 from kairos.courses.models import OPEN_COURSE_STATUSES, Course
 from kairos.dosing.models import DosingSession
 from kairos.measures.models import (
@@ -26,7 +28,7 @@ from kairos.measures.models import (
 # --- who gets an alert's task -----------------------------------------------------------------------
 
 
-def prescribers_for(patient: Any) -> list[Any]:
+def prescribers_for(patient: Any) -> list[Actor]:
     """The patient's prescriber(s): creators of the patient's open courses who are prescribers at the
     clinic, and responsible clinicians of their dosing sessions who are prescribers; when none is known,
     every prescriber of the clinic (so an alert is never unassigned)."""
@@ -47,22 +49,22 @@ def prescribers_for(patient: Any) -> list[Any]:
     return list(get_user_model().objects.filter(pk__in=chosen, is_active=True).order_by("pk"))
 
 
+ACTION_MAX_LENGTH = 2000  # the acknowledgement's free text (a software bound, not a clinical number)
+
 # --- alerts -----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def acknowledge_alert(actor: Any, alert_id: int, action: str) -> MeasureAlert:
+def acknowledge_alert(actor: Actor, alert_id: int, action: str) -> MeasureAlert:
     alert = MeasureAlert.objects.select_for_update().filter(pk=alert_id).first()
     if alert is None:
         from django.http import Http404
 
         raise Http404("not found")
     policies.require(actor, Act.ALERT_ACK, alert.clinic_id)
-    text = (action or "").strip()
-    if not text:
-        raise ValidationError({"action": "describe the action taken (1–2000 characters)"})
-    if len(text) > 2000:
-        raise ValidationError({"action": f"action is {len(text)} characters; at most 2000"})
+    text = require_reason(
+        action, field="action", max_length=ACTION_MAX_LENGTH, hint="describe the action taken"
+    )
     if alert.acknowledged_at is not None:
         raise ValidationError({"action": "this alert was already acknowledged"})
     now = timezone.now()

@@ -20,6 +20,7 @@ from kairos.clinical.instruments import (
     ClinicOptions,
     Instrument,
 )
+from kairos.core.actor import Actor
 from kairos.measures.models import (
     ClinicCrisisResources,
     ClinicMeasureSettings,
@@ -87,7 +88,7 @@ def _whole_hours(field: str, value: Any, low: int, high: int) -> int:
 
 @transaction.atomic
 def update_clinic_settings(
-    actor: Any,
+    actor: Actor,
     clinic_id: int,
     *,
     crisis_text: str | None = None,
@@ -120,6 +121,55 @@ def update_clinic_settings(
 
     old = snapshot()
     # validate everything before writing anything
+    hours, lead = _checked_settings(
+        s,
+        licences=licences,
+        schedule_overrides=schedule_overrides,
+        link_valid_hours=link_valid_hours,
+        reminder_before_hours=reminder_before_hours,
+        crisis_text=crisis_text,
+    )
+
+    now = timezone.now()
+    if licences is not None:
+        s.licences = sorted(set(licences))
+    if schedule_overrides is not None:
+        s.schedule_overrides = dict(schedule_overrides)
+    s.link_valid_hours, s.reminder_before_hours = hours, lead
+    s.updated_at = now
+    s.save()
+    new_text = crisis_text is not None and crisis_text.strip() != c.text
+    reviewed = mark_reviewed or new_text  # whoever writes a new text has reviewed it
+    if new_text:
+        assert crisis_text is not None
+        c.text = crisis_text.strip()
+    if reviewed:
+        c.reviewed_by = actor
+        c.reviewed_at = now
+    c.updated_at = now
+    c.save()
+    record(
+        Action.UPDATE,
+        actor=actor,
+        clinic=clinic_id,
+        obj=s,
+        old=old,
+        new=snapshot(),
+        summary="measurement settings changed" + ("; crisis resources reviewed" if reviewed else ""),
+    )
+
+
+def _checked_settings(
+    s: ClinicMeasureSettings,
+    *,
+    licences: Sequence[str] | None,
+    schedule_overrides: Mapping[str, Any] | None,
+    link_valid_hours: int | None,
+    reminder_before_hours: int | None,
+    crisis_text: str | None,
+) -> tuple[int, int]:
+    """Validate a settings change (``ValidationError`` naming the field and range); return the link
+    lifetime and reminder lead, in hours, to store."""
     if licences is not None:
         known = {k for k, _ in licence_choices()}
         bad = sorted(set(licences) - known)
@@ -152,34 +202,7 @@ def update_clinic_settings(
         )
     if crisis_text is not None and not crisis_text.strip():
         raise ValidationError({"crisis_text": "crisis_text: cannot be empty (1 or more characters)"})
-
-    now = timezone.now()
-    if licences is not None:
-        s.licences = sorted(set(licences))
-    if schedule_overrides is not None:
-        s.schedule_overrides = dict(schedule_overrides)
-    s.link_valid_hours, s.reminder_before_hours = hours, lead
-    s.updated_at = now
-    s.save()
-    new_text = crisis_text is not None and crisis_text.strip() != c.text
-    reviewed = mark_reviewed or new_text  # whoever writes a new text has reviewed it
-    if new_text:
-        assert crisis_text is not None
-        c.text = crisis_text.strip()
-    if reviewed:
-        c.reviewed_by = actor
-        c.reviewed_at = now
-    c.updated_at = now
-    c.save()
-    record(
-        Action.UPDATE,
-        actor=actor,
-        clinic=clinic_id,
-        obj=s,
-        old=old,
-        new=snapshot(),
-        summary="measurement settings changed" + ("; crisis resources reviewed" if reviewed else ""),
-    )
+    return hours, lead
 
 
 def _all() -> tuple[Instrument, ...]:

@@ -28,6 +28,7 @@ from kairos.clinical.instruments import (
     UnknownInstrumentError,
     get,
 )
+from kairos.core.actor import Actor
 from kairos.measures.models import (
     OPEN_DUE_STATES,
     DueState,
@@ -98,7 +99,7 @@ def _check_self_report(ids: Sequence[str], clinic_id: int) -> list[str]:
 
 @transaction.atomic
 def create_link(
-    actor: Any,
+    actor: Actor,
     patient: Any,
     instruments: Sequence[str],
     *,
@@ -247,7 +248,7 @@ def submit_link(token: str, answers: Mapping[str, Mapping[str, int | None]]) -> 
 
 
 @transaction.atomic
-def revoke_link(actor: Any, link: QuestionnaireLink) -> None:
+def revoke_link(actor: Actor, link: QuestionnaireLink) -> None:
     policies.require(actor, Act.LINK_SEND, link.clinic_id)
     if link.revoked_at is None and link.used_at is None:
         link.revoked_at = timezone.now()

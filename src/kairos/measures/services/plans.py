@@ -19,6 +19,8 @@ from kairos.clinical import measurement_plan
 from kairos.clinical.instruments import (
     UnknownInstrumentError,
 )
+from kairos.core.actor import Actor
+from kairos.core.reasons import require_reason
 from kairos.measures.models import (
     OPEN_DUE_STATES,
     DueKind,
@@ -59,7 +61,7 @@ def _course_sessions(course: Any) -> list[measurement_plan.DoseSession]:
 
 @transaction.atomic
 def generate_measurement_plan(
-    actor: Any,
+    actor: Actor,
     course: Any,
     indications: Sequence[str],
     *,
@@ -134,8 +136,11 @@ def generate_measurement_plan(
     return plan
 
 
+NOTE_MAX_LENGTH = 300  # MeasurementDue.completed_note's column
+
+
 @transaction.atomic
-def complete_safety_check(actor: Any, due_id: int, note: str) -> MeasurementDue:
+def complete_safety_check(actor: Actor, due_id: int, note: str) -> MeasurementDue:
     due = (
         MeasurementDue.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -157,9 +162,10 @@ def complete_safety_check(actor: Any, due_id: int, note: str) -> MeasurementDue:
         )
     if due.state not in OPEN_DUE_STATES:
         raise ValidationError({"due": f"this check is already {due.state}"})
-    if not note.strip() or len(note) > 300:
-        raise ValidationError({"note": "note: the result or where it is recorded (1–300 characters)"})
-    due.state, due.completed_at, due.completed_note = DueState.COMPLETED, timezone.now(), note.strip()
+    text = require_reason(
+        note, field="note", max_length=NOTE_MAX_LENGTH, hint="the result or where it is recorded"
+    )
+    due.state, due.completed_at, due.completed_note = DueState.COMPLETED, timezone.now(), text
     due.save(update_fields=["state", "completed_at", "completed_note"])
     record(
         Action.UPDATE,

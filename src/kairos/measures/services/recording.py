@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from kairos.audit.services import record
 from kairos.clinical.instruments import (
     AnswerError,
     ClinicOptions,
+    Instrument,
     LicenceError,
     UnknownInstrumentError,
     get,
@@ -37,7 +38,8 @@ from kairos.clinical.instruments import (
     score,
 )
 from kairos.clinical.instruments import Score as ClinicalScore
-from kairos.clinical.rules.alerts import evaluate_alerts
+from kairos.clinical.rules.alerts import Alert, evaluate_alerts
+from kairos.core.actor import Actor
 from kairos.measures import outcome_store
 from kairos.measures.models import (
     OPEN_DUE_STATES,
@@ -91,7 +93,7 @@ def record_response(
     answers: Mapping[str, Any],
     source: str,
     options: ClinicOptions,
-    entered_by: Any = None,
+    entered_by: Actor | None = None,
     link: QuestionnaireLink | None = None,
     submitted_at: dt.datetime | None = None,
     fhir_resource: Any = None,
@@ -127,7 +129,26 @@ def record_response(
         warnings=notes,
     )
     alerts = evaluate_alerts(result)
-    stored = Score.objects.create(
+    stored = _store_score(response, inst, result, alerts)
+    if due is not None:
+        due.state = DueState.COMPLETED
+        due.completed_at = when
+        due.response = response
+        due.save(update_fields=["state", "completed_at", "response"])
+    # the course's materialised outcome summary, in this transaction (kairos.measures.outcome_store)
+    outcome_store.score_stored(response.course_id, inst.id)
+    rows = _raise_alerts(patient, response, inst, alerts)
+    _audit_recorded(patient, response, inst, result, alerts, rows, source=source, entered_by=entered_by)
+    if rows:
+        ids = [r.pk for r in rows]
+        transaction.on_commit(lambda: _enqueue_notifications(ids))
+    return Recorded(response, stored, rows, notes)
+
+
+def _store_score(
+    response: QuestionnaireResponse, inst: Instrument, result: ClinicalScore, alerts: Sequence[Alert]
+) -> Score:
+    return Score.objects.create(
         response=response,
         instrument_id=inst.id,
         total=result.total,
@@ -140,13 +161,12 @@ def record_response(
         alerts=[a.to_dict() for a in alerts],
         detail=result.to_dict(),
     )
-    if due is not None:
-        due.state = DueState.COMPLETED
-        due.completed_at = when
-        due.response = response
-        due.save(update_fields=["state", "completed_at", "response"])
-    # the course's materialised outcome summary, in this transaction (kairos.measures.outcome_store)
-    outcome_store.score_stored(response.course_id, inst.id)
+
+
+def _raise_alerts(
+    patient: Any, response: QuestionnaireResponse, inst: Instrument, alerts: Sequence[Alert]
+) -> list[MeasureAlert]:
+    """One alert row and one clinical task (assigned to the patient's prescribers) per alert."""
     rows: list[MeasureAlert] = []
     assignees = prescribers_for(patient) if alerts else []
     for a in alerts:
@@ -172,6 +192,21 @@ def record_response(
         )
         task.assignees.set(assignees)
         rows.append(row)
+    return rows
+
+
+def _audit_recorded(
+    patient: Any,
+    response: QuestionnaireResponse,
+    inst: Instrument,
+    result: ClinicalScore,
+    alerts: Sequence[Alert],
+    rows: Sequence[MeasureAlert],
+    *,
+    source: str,
+    entered_by: Actor | None,
+) -> None:
+    """The audit rows of a stored response and of each alert it raised (a link submission: the patient)."""
     record(
         Action.CREATE,
         actor=entered_by,
@@ -197,10 +232,6 @@ def record_response(
             new={"code": row.code, "urgency": row.urgency},
             summary=f"safety alert {row.code}",
         )
-    if rows:
-        ids = [r.pk for r in rows]
-        transaction.on_commit(lambda: _enqueue_notifications(ids))
-    return Recorded(response, stored, rows, notes)
 
 
 def _enqueue_notifications(alert_ids: list[int]) -> None:
@@ -231,7 +262,7 @@ def _matching_due(
 
 @transaction.atomic
 def enter_clinician_response(
-    actor: Any,
+    actor: Actor,
     patient: Any,
     instrument_id: str,
     answers: Mapping[str, Any],
@@ -287,7 +318,7 @@ def _check_not_before_birth(when: dt.datetime, patient: Any, field: str) -> None
 
 
 @transaction.atomic
-def import_fhir(actor: Any, patient: Any, resource: Mapping[str, Any]) -> Recorded:
+def import_fhir(actor: Actor, patient: Any, resource: Mapping[str, Any]) -> Recorded:
     from kairos.clinical.fhir_import import FhirImportError, import_questionnaire_response
 
     policies.require(actor, Act.MEASURE_ENTER, patient.clinic_id)
