@@ -1,6 +1,7 @@
-"""Writes for courses and appointments (booking, moving, cancelling, course status): atomic,
-permission-checked, audited in the same transaction. The plan is made in :mod:`kairos.courses.planning`,
-the calendar and clinic settings live in :mod:`kairos.courses.calendar`.
+"""Writes for courses and appointments (creating and booking a course, booking, moving, cancelling):
+atomic, permission-checked, audited in the same transaction. The plan is made in
+:mod:`kairos.courses.planning`, the calendar and clinic settings live in :mod:`kairos.courses.calendar`,
+course status changes in :mod:`kairos.courses.status`.
 
 Booking: every booking of a clinic locks the clinic's chair rows and the patient row
 (``select_for_update``), re-reads the day's booked appointments and refuses an overlap of chair, patient
@@ -241,7 +242,6 @@ def book_plan(
         raise ValidationError(
             {"chair": "the clinic has no active treatment chair; add one in clinic settings"}
         )
-    by_number = {s.number: s for s in plan.sessions}
     dose_days = [s.date for s in sessions]
     integration_days: list[tuple[int, dt.date]] = []
     if plan.integration:
@@ -251,6 +251,31 @@ def book_plan(
                 integration_days.append((s.number, booked))
     all_days = dose_days + [d for _, d in integration_days] + [t.date for t in plan.preparation]
     busy = _busy(clinic, all_days, course.patient_id, therapist_ids)
+    created = _book_preparation(actor, course, plan, cal, busy, therapist_ids)
+    dose_appts = _book_dosing(actor, course, plan, sessions, cal, busy, chairs)
+    created += dose_appts.values()
+    created += _book_integration(actor, course, integration_days, dose_appts, cal, busy, therapist_ids)
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=course.patient,
+        obj=course,
+        new={"appointments": len(created)},
+        summary=f"course booked: {len(created)} appointments",
+    )
+    return created
+
+
+def _book_preparation(
+    actor: Actor,
+    course: Course,
+    plan: clinical_schedule.Plan,
+    cal: ClinicCalendar,
+    busy: list[tuple[Any, ...]],
+    therapist_ids: Sequence[int],
+) -> list[Appointment]:
+    """Book the plan's preparation sessions with a therapist (``busy`` grows with each booking)."""
+    clinic = course.clinic
     created: list[Appointment] = []
     for t in plan.preparation:
         slot = _find_slot(
@@ -267,6 +292,21 @@ def book_plan(
             raise ValidationError({"preparation": f"no free therapist time on {t.date.isoformat()}"})
         created.append(_book(actor, course, slot, AppointmentKind.INTEGRATION, phase=t.phase, number=None))
         busy.append((slot.starts_at, slot.ends_at, None, course.patient_id, slot.therapist_id))
+    return created
+
+
+def _book_dosing(
+    actor: Actor,
+    course: Course,
+    plan: clinical_schedule.Plan,
+    sessions: Sequence[domain.DatedSession],
+    cal: ClinicCalendar,
+    busy: list[tuple[Any, ...]],
+    chairs: Sequence[int],
+) -> dict[int, Appointment]:
+    """Book each dosing session in a free chair: session number -> appointment, in session order."""
+    clinic = course.clinic
+    by_number = {s.number: s for s in plan.sessions}
     dose_appts: dict[int, Appointment] = {}
     for s in sessions:
         ps = by_number[s.number]
@@ -287,8 +327,22 @@ def book_plan(
             route=ps.route,
         )
         dose_appts[s.number] = appt
-        created.append(appt)
         busy.append((slot.starts_at, slot.ends_at, slot.chair_id, course.patient_id, None))
+    return dose_appts
+
+
+def _book_integration(
+    actor: Actor,
+    course: Course,
+    integration_days: Sequence[tuple[int, dt.date]],
+    dose_appts: dict[int, Appointment],
+    cal: ClinicCalendar,
+    busy: list[tuple[Any, ...]],
+    therapist_ids: Sequence[int],
+) -> list[Appointment]:
+    """Book each integration session with a therapist, after the protocol's minimum hours if that day allows."""
+    clinic = course.clinic
+    created: list[Appointment] = []
     for number, day in integration_days:
         dose = dose_appts[number]
         not_before = dose.starts_at + dt.timedelta(hours=SCHEDULE_RULES.num("integration.min_hours"))
@@ -325,14 +379,6 @@ def book_plan(
             )
         )
         busy.append((slot.starts_at, slot.ends_at, None, course.patient_id, slot.therapist_id))
-    record(
-        Action.CREATE,
-        actor=actor,
-        patient=course.patient,
-        obj=course,
-        new={"appointments": len(created)},
-        summary=f"course booked: {len(created)} appointments",
-    )
     return created
 
 
@@ -534,43 +580,3 @@ def cancel_appointment(actor: Actor, appointment: Appointment, *, reason: str) -
         reason=reason[:500],
     )
     return appt
-
-
-_TRANSITIONS = {
-    CourseStatus.PLANNED: {CourseStatus.ACTIVE, CourseStatus.STOPPED},
-    CourseStatus.ACTIVE: {CourseStatus.MAINTENANCE, CourseStatus.COMPLETED, CourseStatus.STOPPED},
-    CourseStatus.MAINTENANCE: {CourseStatus.COMPLETED, CourseStatus.STOPPED},
-    CourseStatus.COMPLETED: set(),
-    CourseStatus.STOPPED: set(),
-}
-
-
-@transaction.atomic
-def set_course_status(actor: Actor, course: Course, status: str, *, reason: str = "") -> Course:
-    policies.require(actor, Act.COURSE_PLAN, course.clinic_id)
-    locked = Course.objects.select_for_update().get(pk=course.pk)
-    allowed = _TRANSITIONS[CourseStatus(locked.status)]
-    if status not in allowed:
-        raise ValidationError(
-            {"status": f"status: {locked.status} can change to {', '.join(sorted(allowed)) or 'nothing'}"}
-        )
-    if status == CourseStatus.STOPPED and not reason.strip():
-        raise ValidationError({"reason": "reason is required to stop a course"})
-    old = locked.status
-    locked.status, locked.status_reason, locked.updated_at = status, reason[:300], timezone.now()
-    locked.save(update_fields=["status", "status_reason", "updated_at"])
-    if status in (CourseStatus.STOPPED, CourseStatus.COMPLETED):
-        locked.appointments.filter(status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()).update(
-            status=AppointmentStatus.CANCELLED, updated_at=timezone.now()
-        )
-    record(
-        Action.UPDATE,
-        actor=actor,
-        patient=locked.patient,
-        obj=locked,
-        old={"status": old},
-        new={"status": status},
-        summary="course status changed",
-        reason=reason,
-    )
-    return locked

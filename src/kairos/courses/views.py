@@ -29,6 +29,7 @@ from kairos.courses.forms import (
     StatusForm,
 )
 from kairos.courses.models import Chair, Closure, CourseStatus
+from kairos.courses.status import set_course_status
 from kairos.patients import selectors as patient_selectors
 from kairos.web.forms import add_service_errors
 
@@ -184,7 +185,7 @@ def course_status(request: HttpRequest, course_id: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            services.set_course_status(
+            set_course_status(
                 actor_of(request), course, form.cleaned_data["status"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
