@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kairos.clinical.instruments import get as get_instrument
-from kairos.clinical.outcomes import CourseOutcome, OutcomeError, classify_course, remission_rule
+from kairos.clinical.outcomes import (
+    CourseOutcome,
+    OutcomeError,
+    RemissionRule,
+    classify_course,
+    remission_rule,
+)
 from kairos.clinical.protocols import ProtocolError, get_protocol
 from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
 from kairos.clinical.schedule import Recommendation, ScheduleError, recommend_maintenance
@@ -303,60 +309,120 @@ def _one(
         name, cap = meta.name, float(meta.max_total or 100)
     except Exception:  # unknown instrument id in stored data: chart it plainly
         name, cap = inst, max(r.total for r in rows)
-    rows = sorted(rows, key=lambda r: r.at)
-    # window: the latest course (from 21 days before dose 1) or everything when nothing was dosed
-    if doses:
-        lo = doses[0] - dt.timedelta(days=21)
-        pre = [r for r in rows if r.at < doses[0]]
-        if pre and pre[-1].at < lo:
-            lo = pre[-1].at
-        rows = [r for r in rows if r.at >= lo]
+    rows = _in_window(sorted(rows, key=lambda r: r.at), doses)
     points = [(r.at, r.total) for r in rows]
     t = Trajectory(inst, name, cap, protocol_id=protocol_id)
-    outcome: CourseOutcome | None = None
-    has_rule = True
     try:
-        rem = remission_rule(inst, protocol_id or None)
+        rem: RemissionRule | None = remission_rule(inst, protocol_id or None)
     except OutcomeError:
-        has_rule = False
-    if has_rule:
-        outcome = classify_course(points, doses, instrument=inst, protocol_id=protocol_id or None)
-        t.outcome = outcome
-        t.reasons = outcome.reasons
-        t.badges = _badges(outcome, len(doses), acute)
-        if protocol_id and doses:
-            try:
-                t.recommendations = recommend_maintenance(
-                    protocol_id,
-                    outcome,
-                    sessions_completed=len(doses),
-                    current_interval_days=_interval_days(doses),
-                    today=now.date(),
-                )
-            except (ScheduleError, ProtocolError, KeyError, ValueError) as exc:
-                t.band_note = f"no maintenance recommendation: {exc}"
-    # time axis
-    times = [r.at for r in rows] + doses
+        rem = None
+    outcome = _classify(t, points, doses, protocol_id, acute, now) if rem is not None else None
+    ax = _axes(t, [r.at for r in rows] + doses, max([r.total for r in rows] + [1.0]), cap, doses, now)
+    _draw(t, ax, points, sessions)
+    base = outcome.baseline.total if outcome and outcome.baseline else None
+    if base is not None and base > 0:
+        resp_pct = OUTCOME_RULES.num("response.min_reduction_pct")
+        v = base * (1 - resp_pct / 100)
+        t.response_line = Line(ax.y(v), f"response (≥{resp_pct:g} % below baseline {base:g})", v)
+    if rem is not None:
+        t.remission_line = Line(ax.y(rem.cutoff), f"remission ({rem})", rem.cutoff)
+    _table(t, points, outcome, doses)
+    if band and doses and base is not None and base > 0:
+        _population_band(t, ax, sessions, base, cap, weight_kg)
+    _describe(t, name, points, base, len(doses))
+    return t
+
+
+def _in_window(rows: list[ScoreRow], doses: list[dt.datetime]) -> list[ScoreRow]:
+    """The latest course (from 21 days before dose 1, or the last score before it) or everything when
+    nothing was dosed."""
+    if not doses:
+        return rows
+    lo = doses[0] - dt.timedelta(days=21)
+    pre = [r for r in rows if r.at < doses[0]]
+    if pre and pre[-1].at < lo:
+        lo = pre[-1].at
+    return [r for r in rows if r.at >= lo]
+
+
+def _classify(
+    t: Trajectory,
+    points: list[tuple[dt.datetime, float]],
+    doses: list[dt.datetime],
+    protocol_id: str,
+    acute: int | None,
+    now: dt.datetime,
+) -> CourseOutcome:
+    """The course's outcome on this instrument, its badges and the maintenance recommendation."""
+    outcome = classify_course(points, doses, instrument=t.instrument, protocol_id=protocol_id or None)
+    t.outcome = outcome
+    t.reasons = outcome.reasons
+    t.badges = _badges(outcome, len(doses), acute)
+    if protocol_id and doses:
+        try:
+            t.recommendations = recommend_maintenance(
+                protocol_id,
+                outcome,
+                sessions_completed=len(doses),
+                current_interval_days=_interval_days(doses),
+                today=now.date(),
+            )
+        except (ScheduleError, ProtocolError, KeyError, ValueError) as exc:
+            t.band_note = f"no maintenance recommendation: {exc}"
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Axes:
+    """Time (x) and score (y) scales of one chart, in SVG coordinates."""
+
+    t0: dt.datetime
+    t1: dt.datetime
+    left: int
+    width: int
+    bottom: int
+    height: int
+    ymax: float
+
+    def x(self, at: dt.datetime) -> float:
+        span = (self.t1 - self.t0).total_seconds()
+        return round(self.left + self.width * (at - self.t0).total_seconds() / span, 1)
+
+    def y(self, v: float) -> float:
+        return round(self.bottom - self.height * min(max(v, 0.0), self.ymax) / self.ymax, 1)
+
+
+def _axes(
+    t: Trajectory,
+    times: list[dt.datetime],
+    top_val: float,
+    cap: float,
+    doses: list[dt.datetime],
+    now: dt.datetime,
+) -> _Axes:
     t0 = min(times) - dt.timedelta(days=2)
     t1 = max(times) + dt.timedelta(days=3)
     if doses and now > t1 and (now - max(times)).days <= 14:
         t1 = now + dt.timedelta(days=1)
-    span = (t1 - t0).total_seconds()
-    pw = t.plot_right - t.plot_left
-    ph = t.plot_bottom - t.plot_top
+    return _Axes(
+        t0,
+        t1,
+        t.plot_left,
+        t.plot_right - t.plot_left,
+        t.plot_bottom,
+        t.plot_bottom - t.plot_top,
+        _nice_max(top_val, cap),
+    )
 
-    def x(at: dt.datetime) -> float:
-        return round(t.plot_left + pw * (at - t0).total_seconds() / span, 1)
 
-    top_val = max([r.total for r in rows] + [1.0])
-    ymax = _nice_max(top_val, cap)
-
-    def y(v: float) -> float:
-        return round(t.plot_bottom - ph * min(max(v, 0.0), ymax) / ymax, 1)
-
-    ystep = 5.0 if ymax <= 30 else 10.0
-    t.y_ticks = [(y(k * ystep), f"{k * ystep:g}") for k in range(int(ymax / ystep) + 1)]
-    t.x_ticks = _x_ticks(t0, t1, x)
+def _draw(
+    t: Trajectory, ax: _Axes, points: list[tuple[dt.datetime, float]], sessions: list[SessionRow]
+) -> None:
+    """Ticks, the score line with its points and the dosing-session marks."""
+    x, y = ax.x, ax.y
+    ystep = 5.0 if ax.ymax <= 30 else 10.0
+    t.y_ticks = [(y(k * ystep), f"{k * ystep:g}") for k in range(int(ax.ymax / ystep) + 1)]
+    t.x_ticks = _x_ticks(ax.t0, ax.t1, x)
     t.path = "M" + " L".join(f"{x(at)},{y(v)}" for at, v in points) if points else ""
     t.points = [Mark(x(at), y(v), f"{at:%Y-%m-%d %H:%M}: {v:g}") for at, v in points]
     t.doses = [
@@ -367,14 +433,14 @@ def _one(
         )
         for i, s in enumerate(sessions)
     ]
-    base = outcome.baseline.total if outcome and outcome.baseline else None
-    if base is not None and base > 0:
-        resp_pct = OUTCOME_RULES.num("response.min_reduction_pct")
-        v = base * (1 - resp_pct / 100)
-        t.response_line = Line(y(v), f"response (≥{resp_pct:g} % below baseline {base:g})", v)
-    if has_rule:
-        t.remission_line = Line(y(rem.cutoff), f"remission ({rem})", rem.cutoff)
-    # table
+
+
+def _table(
+    t: Trajectory,
+    points: list[tuple[dt.datetime, float]],
+    outcome: CourseOutcome | None,
+    doses: list[dt.datetime],
+) -> None:
     cats = {a.at: a for a in outcome.assessments} if outcome else {}
     for at, v in points:
         a = cats.get(at)
@@ -386,33 +452,43 @@ def _one(
             )
         )
         t.table.append(TableRow(at, v, a.reduction_pct if a else None, cat, sum(1 for d in doses if d <= at)))
-    # population band
-    if band and doses and base is not None and base > 0:
-        inputs = [
-            adapters.DoseInput(s.at, s.drug, s.route, s.dose_mg, s.duration_min)
-            for s in sessions
-            if s.dose_mg is not None and s.dose_mg > 0
-        ]
-        if inputs:
-            try:
-                # one readout a day at the dose clock time: the band shows the day-to-day course,
-                # not the within-session dip (minutes to hours after a dose)
-                b = adapters.population_band(
-                    inputs, baseline=base, until=t1, weight_kg=weight_kg or 70.0, max_score=cap, step_h=24.0
-                )
-                pts = [p for p in b.points if t0 <= p.at <= t1]
-                if pts:
-                    up = [f"{x(p.at)},{y(p.high)}" for p in pts]
-                    dn = [f"{x(p.at)},{y(p.low)}" for p in reversed(pts)]
-                    t.band_polygon = " ".join(up + dn)
-                    t.band_mid = "M" + " L".join(f"{x(p.at)},{y(p.mid)}" for p in pts)
-            except adapters.AdapterError as exc:
-                t.band_note = f"population band not available: {exc}"
-            except Exception as exc:  # the model must never break the chart
-                log.warning("population band failed: %s", exc)
-                t.band_note = "population band not available"
-        else:
-            t.band_note = "population band not available: no dose amounts recorded"
+
+
+def _population_band(
+    t: Trajectory, ax: _Axes, sessions: list[SessionRow], base: float, cap: float, weight_kg: float | None
+) -> None:
+    """The modelled population band behind the scores (never breaks the chart)."""
+    inputs = [
+        adapters.DoseInput(s.at, s.drug, s.route, s.dose_mg, s.duration_min)
+        for s in sessions
+        if s.dose_mg is not None and s.dose_mg > 0
+    ]
+    if not inputs:
+        t.band_note = "population band not available: no dose amounts recorded"
+        return
+    x, y = ax.x, ax.y
+    try:
+        # one readout a day at the dose clock time: the band shows the day-to-day course,
+        # not the within-session dip (minutes to hours after a dose)
+        b = adapters.population_band(
+            inputs, baseline=base, until=ax.t1, weight_kg=weight_kg or 70.0, max_score=cap, step_h=24.0
+        )
+        pts = [p for p in b.points if ax.t0 <= p.at <= ax.t1]
+        if pts:
+            up = [f"{x(p.at)},{y(p.high)}" for p in pts]
+            dn = [f"{x(p.at)},{y(p.low)}" for p in reversed(pts)]
+            t.band_polygon = " ".join(up + dn)
+            t.band_mid = "M" + " L".join(f"{x(p.at)},{y(p.mid)}" for p in pts)
+    except adapters.AdapterError as exc:
+        t.band_note = f"population band not available: {exc}"
+    except Exception as exc:  # the model must never break the chart
+        log.warning("population band failed: %s", exc)
+        t.band_note = "population band not available"
+
+
+def _describe(
+    t: Trajectory, name: str, points: list[tuple[dt.datetime, float]], base: float | None, n_doses: int
+) -> None:
     latest = points[-1] if points else None
     status = ", ".join(b.text for b in t.badges) or "no classification"
     t.title = f"{name} scores over time"
@@ -421,10 +497,9 @@ def _one(
         + (f" from {points[0][0]:%d %b %Y} to {latest[0]:%d %b %Y}" if latest else "")
         + (f"; baseline {base:g}" if base is not None else "")
         + (f"; latest {latest[1]:g}" if latest else "")
-        + f"; {len(doses)} dosing sessions marked; status: {status}."
+        + f"; {n_doses} dosing sessions marked; status: {status}."
         + (" A modelled population band is drawn behind the scores." if t.band_polygon else "")
     )
-    return t
 
 
 # --- loading (constant number of queries) --------------------------------------------------------------
