@@ -314,22 +314,13 @@ def load_clinic(
     seed: int = SEED,
     today: dt.date | None = None,
 ) -> tuple[int, int]:
-    """Create ``count`` synthetic patients with a course each in ``clinic``; returns (responses, courses)."""
+    """Create ``count`` synthetic patients with a course each in ``clinic``; returns (responses, courses).
+
+    The random draws happen in a fixed order (patient, plan, tendencies, sessions, then answers), so the
+    same seed gives the same demo data."""
     from django.db import transaction
 
-    from kairos.courses.models import Course, CourseStatus
-    from kairos.dosing.models import (
-        AdverseEvent,
-        DoseOrder,
-        DosingSession,
-        EventOutcome,
-        EventType,
-        Reading,
-        SessionStatus,
-        Severity,
-    )
-    from kairos.measures.models import QuestionnaireResponse, ResponseSource, Score
-    from kairos.patients.models import Patient, WeightMeasurement
+    from kairos.patients.models import WeightMeasurement
 
     tz = zoneinfo.ZoneInfo(clinic.time_zone or "UTC")
     today = today or dt.datetime.now(tz).date()
@@ -340,138 +331,186 @@ def load_clinic(
         for k in range(count):
             index = first_index + k
             prng = random.Random(f"{seed}:{index}")
-            mrn = f"{mrn_prefix}{k + 1:03d}"
-            given, family = GIVEN[index % len(GIVEN)], FAMILY[(index * 7 + 3) % len(FAMILY)]
-            patient, _ = Patient.objects.get_or_create(
-                clinic=clinic,
-                mrn=mrn,
-                defaults={
-                    "given_name": given,
-                    "family_name": family,
-                    "date_of_birth": dt.date(
-                        1950 + prng.randint(0, 52), prng.randint(1, 12), prng.randint(1, 28)
-                    ),
-                    "sex": prng.choice(("female", "female", "male", "male", "other")),
-                    "email": f"{given.lower()}.{family.lower()}@example.invalid",
-                },
-            )
+            patient = _synthetic_patient(clinic, f"{mrn_prefix}{k + 1:03d}", index, prng)
             plan = plan_patient(index, prng, today, tz)
             measures = simulate(plan, seed)
-            last = plan.sessions[-1].date() if plan.sessions else plan.start
-            status = CourseStatus.MAINTENANCE if len(plan.sessions) > 8 else CourseStatus.ACTIVE
-            if (today - last).days > 45:
-                status = CourseStatus.COMPLETED
-            course = Course.objects.create(
-                clinic=clinic,
-                patient=patient,
-                protocol_id=plan.protocol_id,
-                indication=plan.indication,
-                status=status,
-                start_date=plan.sessions[0].date() if plan.sessions else plan.start,
-                plan={"synthetic": TAG, "note": "synthetic demo course (kairos.measures.synthetic)"},
-                created_by=prescriber,
-            )
-            weight = WeightMeasurement.objects.create(
+            course = _synthetic_course(clinic, patient, plan, today, prescriber)
+            WeightMeasurement.objects.create(
                 patient=patient,
                 weight_kg=Decimal(f"{plan.weight_kg:.1f}"),
                 measured_at=(plan.sessions[0] if plan.sessions else dt.datetime.now(tz))
                 - dt.timedelta(hours=1),
                 recorded_by=nurse,
             )
-            _ = weight
             tend = Tendencies.draw(prng)
-            readings: list[Any] = []
-            events: list[Any] = []
-            for i, at in enumerate(plan.sessions):
-                end = at + dt.timedelta(minutes=plan.duration_min or 10)
-                ses = DosingSession.objects.create(
-                    clinic=clinic,
-                    patient=patient,
-                    course=course,
-                    protocol_id=plan.protocol_id,
-                    drug=plan.drug,
-                    route=plan.route,
-                    status=SessionStatus.DISCHARGED,
-                    scheduled_for=at - dt.timedelta(minutes=30),
-                    responsible_clinician=prescriber,
-                    prescriber_on_site=prescriber,
-                    pulse_oximeter_on_site=True,
-                    checked_in_at=at - dt.timedelta(minutes=30),
-                    prechecks_done_at=at - dt.timedelta(minutes=10),
-                    dosing_started_at=at,
-                    dosing_ended_at=end,
-                    ready_at=at + dt.timedelta(minutes=125),
-                    discharged_at=at + dt.timedelta(minutes=130),
-                    created_by=nurse,
-                )
-                DoseOrder.objects.create(
-                    session=ses,
-                    dose_mg=Decimal(f"{plan.dose_mg:.2f}"),
-                    dose_mg_hcl=Decimal(f"{plan.dose_mg * 1.153:.2f}"),
-                    weight_kg=Decimal(f"{plan.weight_kg:.1f}") if plan.route in ("iv", "im") else None,
-                    infusion_min=Decimal(f"{plan.duration_min:.1f}") if plan.route == "iv" else None,
-                    calculation={"synthetic": TAG},
-                    ordered_by=prescriber,
-                    ordered_at=at - dt.timedelta(minutes=20),
-                    verified_by=nurse if plan.route in ("iv", "im") else None,
-                )
-                readings += _flowsheet(ses, at, prng, nurse, tend)
-                if prng.random() < 0.06:
-                    events.append(
-                        AdverseEvent(
-                            session=ses,
-                            event_type=prng.choice(
-                                (EventType.NAUSEA_VOMITING, EventType.DIZZINESS, EventType.ANXIETY)
-                            ),
-                            description="synthetic demo event",
-                            onset_at=at + dt.timedelta(minutes=35),
-                            severity=Severity.MILD,
-                            outcome=EventOutcome.RESOLVED,
-                            recorded_by=nurse,
-                            recorded_at=at + dt.timedelta(minutes=40),
-                        )
-                    )
-                _ = i
-            Reading.objects.bulk_create(readings)
-            AdverseEvent.objects.bulk_create(events)
-            for m in measures:
-                inst = get_instrument(m.instrument_id)
-                answers = answers_for(m.instrument_id, m.total, rng)
-                result = score_instrument(m.instrument_id, answers)
-                clinician = m.instrument_id == "madrs"
-                resp = QuestionnaireResponse.objects.create(
-                    clinic=clinic,
-                    patient=patient,
-                    course=course,
-                    instrument_id=inst.id,
-                    instrument_version=inst.version,
-                    answers={k2: v for k2, v in answers.items()},
-                    submitted_at=m.at,
-                    source=ResponseSource.CLINICIAN if clinician else ResponseSource.LINK,
-                    entered_by=prescriber if clinician else None,
-                    created_at=m.at,
-                )
-                Score.objects.create(
-                    response=resp,
-                    instrument_id=inst.id,
-                    total=result.total,
-                    raw_total=result.raw_total,
-                    severity=result.severity or "",
-                    flags=[f.to_dict() for f in result.flags],
-                    scorer_version=result.scorer_version,
-                    recall=result.to_dict()["recall"],
-                    prorated=result.prorated,
-                    alerts=[],
-                    detail=result.to_dict(),
-                    created_at=m.at,
-                )
-                n_resp += 1
+            _synthetic_sessions(clinic, patient, course, plan, prng, tend, prescriber=prescriber, nurse=nurse)
+            n_resp += _synthetic_scores(clinic, patient, course, measures, rng, prescriber)
             course_ids.append(course.pk)
         # rows written directly: backfill the outcomes dashboard's read model for these courses
         from kairos.measures import outcome_store
 
         outcome_store.rebuild(course_ids)
     return n_resp, count
+
+
+def _synthetic_patient(clinic: Any, mrn: str, index: int, prng: random.Random) -> Any:
+    from kairos.patients.models import Patient
+
+    given, family = GIVEN[index % len(GIVEN)], FAMILY[(index * 7 + 3) % len(FAMILY)]
+    patient, _ = Patient.objects.get_or_create(
+        clinic=clinic,
+        mrn=mrn,
+        defaults={
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": dt.date(1950 + prng.randint(0, 52), prng.randint(1, 12), prng.randint(1, 28)),
+            "sex": prng.choice(("female", "female", "male", "male", "other")),
+            "email": f"{given.lower()}.{family.lower()}@example.invalid",
+        },
+    )
+    return patient
+
+
+def _synthetic_course(clinic: Any, patient: Any, plan: PatientPlan, today: dt.date, prescriber: Any) -> Any:
+    from kairos.courses.models import Course, CourseStatus
+
+    last = plan.sessions[-1].date() if plan.sessions else plan.start
+    status = CourseStatus.MAINTENANCE if len(plan.sessions) > 8 else CourseStatus.ACTIVE
+    if (today - last).days > 45:
+        status = CourseStatus.COMPLETED
+    return Course.objects.create(
+        clinic=clinic,
+        patient=patient,
+        protocol_id=plan.protocol_id,
+        indication=plan.indication,
+        status=status,
+        start_date=plan.sessions[0].date() if plan.sessions else plan.start,
+        plan={"synthetic": TAG, "note": "synthetic demo course (kairos.measures.synthetic)"},
+        created_by=prescriber,
+    )
+
+
+def _synthetic_sessions(
+    clinic: Any,
+    patient: Any,
+    course: Any,
+    plan: PatientPlan,
+    prng: random.Random,
+    tend: Tendencies,
+    *,
+    prescriber: Any,
+    nurse: Any,
+) -> None:
+    """A discharged dosing session with its order, flowsheet and (sometimes) an adverse event per date."""
+    from kairos.dosing.models import (
+        AdverseEvent,
+        DoseOrder,
+        DosingSession,
+        EventOutcome,
+        EventType,
+        Reading,
+        SessionStatus,
+        Severity,
+    )
+
+    readings: list[Any] = []
+    events: list[Any] = []
+    for at in plan.sessions:
+        end = at + dt.timedelta(minutes=plan.duration_min or 10)
+        ses = DosingSession.objects.create(
+            clinic=clinic,
+            patient=patient,
+            course=course,
+            protocol_id=plan.protocol_id,
+            drug=plan.drug,
+            route=plan.route,
+            status=SessionStatus.DISCHARGED,
+            scheduled_for=at - dt.timedelta(minutes=30),
+            responsible_clinician=prescriber,
+            prescriber_on_site=prescriber,
+            pulse_oximeter_on_site=True,
+            checked_in_at=at - dt.timedelta(minutes=30),
+            prechecks_done_at=at - dt.timedelta(minutes=10),
+            dosing_started_at=at,
+            dosing_ended_at=end,
+            ready_at=at + dt.timedelta(minutes=125),
+            discharged_at=at + dt.timedelta(minutes=130),
+            created_by=nurse,
+        )
+        DoseOrder.objects.create(
+            session=ses,
+            dose_mg=Decimal(f"{plan.dose_mg:.2f}"),
+            dose_mg_hcl=Decimal(f"{plan.dose_mg * 1.153:.2f}"),
+            weight_kg=Decimal(f"{plan.weight_kg:.1f}") if plan.route in ("iv", "im") else None,
+            infusion_min=Decimal(f"{plan.duration_min:.1f}") if plan.route == "iv" else None,
+            calculation={"synthetic": TAG},
+            ordered_by=prescriber,
+            ordered_at=at - dt.timedelta(minutes=20),
+            verified_by=nurse if plan.route in ("iv", "im") else None,
+        )
+        readings += _flowsheet(ses, at, prng, nurse, tend)
+        if prng.random() < 0.06:
+            events.append(
+                AdverseEvent(
+                    session=ses,
+                    event_type=prng.choice(
+                        (EventType.NAUSEA_VOMITING, EventType.DIZZINESS, EventType.ANXIETY)
+                    ),
+                    description="synthetic demo event",
+                    onset_at=at + dt.timedelta(minutes=35),
+                    severity=Severity.MILD,
+                    outcome=EventOutcome.RESOLVED,
+                    recorded_by=nurse,
+                    recorded_at=at + dt.timedelta(minutes=40),
+                )
+            )
+    Reading.objects.bulk_create(readings)
+    AdverseEvent.objects.bulk_create(events)
+
+
+def _synthetic_scores(
+    clinic: Any,
+    patient: Any,
+    course: Any,
+    measures: Sequence[Measurement],
+    rng: random.Random,
+    prescriber: Any,
+) -> int:
+    """The modelled questionnaire scores of one course (MADRS clinician-entered, the rest by link)."""
+    from kairos.measures.models import QuestionnaireResponse, ResponseSource, Score
+
+    for m in measures:
+        inst = get_instrument(m.instrument_id)
+        answers = answers_for(m.instrument_id, m.total, rng)
+        result = score_instrument(m.instrument_id, answers)
+        clinician = m.instrument_id == "madrs"
+        resp = QuestionnaireResponse.objects.create(
+            clinic=clinic,
+            patient=patient,
+            course=course,
+            instrument_id=inst.id,
+            instrument_version=inst.version,
+            answers={k2: v for k2, v in answers.items()},
+            submitted_at=m.at,
+            source=ResponseSource.CLINICIAN if clinician else ResponseSource.LINK,
+            entered_by=prescriber if clinician else None,
+            created_at=m.at,
+        )
+        Score.objects.create(
+            response=resp,
+            instrument_id=inst.id,
+            total=result.total,
+            raw_total=result.raw_total,
+            severity=result.severity or "",
+            flags=[f.to_dict() for f in result.flags],
+            scorer_version=result.scorer_version,
+            recall=result.to_dict()["recall"],
+            prorated=result.prorated,
+            alerts=[],
+            detail=result.to_dict(),
+            created_at=m.at,
+        )
+    return len(measures)
 
 
 @dataclass(frozen=True, slots=True)
