@@ -101,7 +101,7 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
         raise _invalid(
             "subject", f"subject.reference must be 'Patient/<id>' of a patient of your clinic (got {ref!r})"
         )
-    from kairos.access.policies import Act
+    from kairos.core.policies import Act
 
     patient = get_patient(request.user, m.group(1), Act.MEASURE_ENTER)
     rec = recording.import_fhir(actor_of(request), patient, resource)

@@ -38,8 +38,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
@@ -47,7 +45,9 @@ from kairos.audit.views import safe_cell
 from kairos.clinical.outcomes import CourseOutcome
 from kairos.clinical.protocols import PROTOCOL_IDS
 from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
+from kairos.core import policies
 from kairos.core.actor import Viewer, actor_of
+from kairos.core.policies import Act
 from kairos.courses.models import Course
 from kairos.dosing.models import DosingSession
 from kairos.measures import dashboard as dash

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.audit.services import record
+from kairos.core import policies
 from kairos.core.actor import Viewer
+from kairos.core.policies import Act
 from kairos.measures.models import MeasureAlert, MeasurementDue, QuestionnaireResponse
 from kairos.patients.selectors import get_patient
 

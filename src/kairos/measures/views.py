@@ -14,17 +14,17 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.reads import record_read
 from kairos.clinical.instruments import Instrument, Rater, all_instruments, get
 from kairos.clinical.measurement_plan import CHECKS_BY_ID
+from kairos.core import policies
 from kairos.core.actor import actor_of
+from kairos.core.forms import add_service_errors
+from kairos.core.policies import Act
 from kairos.measures import selectors
 from kairos.measures.models import DueState, MeasurementDue, QuestionnaireLink
 from kairos.measures.services import alert_review, clinic_config, links, plans, recording
 from kairos.patients.selectors import get_patient
-from kairos.web.forms import add_service_errors
 
 # Plain-language headings for patients (the instrument's short name stays in brackets).
 PATIENT_TITLES = {

@@ -9,14 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
-from kairos.access.roles import Role
 from kairos.accounts.models import Membership
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.core.reasons import require_reason
+from kairos.core.roles import Role
 from kairos.courses.models import OPEN_COURSE_STATUSES, Course
 from kairos.dosing.models import DosingSession
 from kairos.measures.models import (

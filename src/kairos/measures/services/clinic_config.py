@@ -10,8 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical import measurement_plan
@@ -20,7 +18,9 @@ from kairos.clinical.instruments import (
     ClinicOptions,
     Instrument,
 )
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.measures.models import (
     ClinicCrisisResources,
     ClinicMeasureSettings,

@@ -17,8 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.instruments import (
@@ -28,7 +26,9 @@ from kairos.clinical.instruments import (
     UnknownInstrumentError,
     get,
 )
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.measures.models import (
     OPEN_DUE_STATES,
     DueState,

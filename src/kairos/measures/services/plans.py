@@ -11,15 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical import measurement_plan
 from kairos.clinical.instruments import (
     UnknownInstrumentError,
 )
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.core.reasons import require_reason
 from kairos.measures.models import (
     OPEN_DUE_STATES,

@@ -23,8 +23,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.instruments import (
@@ -39,7 +37,10 @@ from kairos.clinical.instruments import (
 )
 from kairos.clinical.instruments import Score as ClinicalScore
 from kairos.clinical.rules.alerts import Alert, evaluate_alerts
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
+from kairos.core.time import check_not_future
 from kairos.measures import outcome_store
 from kairos.measures.models import (
     OPEN_DUE_STATES,
@@ -54,7 +55,6 @@ from kairos.measures.models import (
 )
 from kairos.measures.services.alert_review import prescribers_for
 from kairos.measures.services.clinic_config import clinic_options
-from kairos.patients.checks import check_not_future
 
 log = logging.getLogger(__name__)
 
