@@ -54,7 +54,7 @@ class ClinicCrisisResources(models.Model):
 
 class ClinicMeasureSettings(models.Model):
     """Per-clinic measurement configuration: declared instrument licences, overrides of the schedule rule
-    set (:data:`kairos.measures.domain.RULES` keys -> values) and link lifetimes."""
+    set (:data:`kairos.clinical.rules.measurement.RULES` keys -> values) and link lifetimes."""
 
     clinic = models.OneToOneField(
         "accounts.Clinic", on_delete=models.CASCADE, related_name="measure_settings"
@@ -74,7 +74,7 @@ class ClinicMeasureSettings(models.Model):
 
 class MeasurementPlan(models.Model):
     """The measurement schedule of one course, generated from its protocol and the clinic's settings by
-    :func:`kairos.measures.domain.generate_plan`. Regenerating supersedes (``active=False``) the old one."""
+    :func:`kairos.clinical.measurement_plan.generate_plan`. Regenerating supersedes (``active=False``) the old one."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="measurement_plans")
     patient = models.ForeignKey(
@@ -124,7 +124,7 @@ class DueKind(models.TextChoices):
 
 class MeasurementDue(models.Model):
     """One measurement or safety check due in a window. ``instrument_id`` is a
-    :mod:`kairos.clinical.instruments` id, or a safety check id of :data:`kairos.measures.domain.CHECKS`
+    :mod:`kairos.clinical.instruments` id, or a safety check id of :data:`kairos.clinical.measurement_plan.CHECKS`
     (liver tests, urine drug screen, PDMP check …)."""
 
     plan = models.ForeignKey(
