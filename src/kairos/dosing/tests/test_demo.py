@@ -5,8 +5,8 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_loader_is_idempotent(settings):
     settings.DEMO_LOGINS = True
-    from kairos.dosing.models import DosingSession, RemsForm
     from kairos.cli.demo_loader import load_demo
+    from kairos.dosing.models import DosingSession, RemsForm
 
     load_demo()
     n = DosingSession.objects.count()
