@@ -99,9 +99,9 @@ def _today_on_the_board(ctx: dict[str, Any]) -> None:
 @pytest.fixture
 def demo(browser_db: None) -> dict[str, Any]:
     from kairos.accounts.models import Clinic
+    from kairos.cli.demo_loader import load_demo
     from kairos.courses.models import Chair
     from kairos.patients.models import Patient
-    from kairos.cli.demo_loader import load_demo
 
     load_demo()
     north = Clinic.objects.get(slug="north")
