@@ -21,6 +21,7 @@ from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.clinics import parse_pk
 from kairos.core.policies import Act
 
 TOKEN_DAYS_MIN, TOKEN_DAYS_MAX = 1, 365
@@ -209,6 +210,7 @@ def reset_two_factor(admin: Actor, clinic_id: int, target_id: int, reason: str) 
     Not the admin's clinic: 404; a member without the clinic-admin role: 403; a user who is not a member
     of the clinic: 404; the admin's own devices: 403 (another admin must do it)."""
     policies.require(admin, Act.CLINIC_ADMIN, clinic_id)
+    target_id = parse_pk(target_id)  # a URL id beyond 64 bits is not found, not an OverflowError
     if not Membership.objects.filter(clinic_id=clinic_id, user_id=target_id).exists():
         raise Http404("not found")
     if target_id == admin.pk:

@@ -21,12 +21,19 @@ def scoped(user: Any, action: str, qs: QuerySet[_M], *, clinic_field: str = "cli
     return qs.filter(**{f"{clinic_field}__in": policies.clinic_ids_for(user, action)})
 
 
+MAX_PK = 2**63 - 1  # BigAutoField / SQLite INTEGER upper bound
+
+
 def parse_pk(value: Any) -> int:
-    """An integer primary key from a URL or form value; anything else is *not found* (404)."""
+    """An integer primary key from a URL or form value; anything else, or a number no 64-bit key can hold
+    (the database driver would raise OverflowError, a 500), is *not found* (404)."""
     try:
-        return int(value)
+        pk = int(value)
     except (TypeError, ValueError):
         raise Http404("not found") from None
+    if not 0 < pk <= MAX_PK:
+        raise Http404("not found")
+    return pk
 
 
 def get_in_clinic(user: Any, qs: QuerySet[_M], pk: Any, action: str, *, clinic_attr: str = "clinic_id") -> _M:
