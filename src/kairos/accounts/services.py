@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -23,6 +23,7 @@ from kairos.core import policies
 from kairos.core.actor import Actor
 from kairos.core.clinics import parse_pk
 from kairos.core.policies import Act
+from kairos.core.reasons import require_reason
 
 TOKEN_DAYS_MIN, TOKEN_DAYS_MAX = 1, 365
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -215,14 +216,9 @@ def reset_two_factor(admin: Actor, clinic_id: int, target_id: int, reason: str) 
         raise Http404("not found")
     if target_id == admin.pk:
         raise PermissionDenied("you may not reset your own two-factor devices: ask another clinic admin")
-    reason = (reason or "").strip()
-    if not RESET_REASON_MIN <= len(reason) <= RESET_REASON_MAX:
-        raise ValidationError(
-            {
-                "reason": f"reason: {RESET_REASON_MIN}–{RESET_REASON_MAX} characters "
-                f"(got {len(reason)}); say why the devices are reset"
-            }
-        )
+    reason = require_reason(
+        reason, min_length=RESET_REASON_MIN, max_length=RESET_REASON_MAX, hint="say why the devices are reset"
+    )
     target = get_user_model().objects.get(pk=target_id)
     totp_devices = TOTPDevice.objects.filter(user=target)
     static_devices = StaticDevice.objects.filter(user=target)

@@ -14,10 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
+from kairos.core.policies import Act
 from kairos.courses import selectors
 from kairos.courses.models import CourseStatus
 

@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical import schedule as clinical_schedule
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.courses.models import (
     Chair,
     ClinicCalendar,

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from kairos.clinical.protocols import all_protocols
+from kairos.core import reasons
 
 
 def protocol_choices() -> list[tuple[str, str]]:
@@ -35,7 +36,7 @@ class MoveForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=300)
+    reason = forms.CharField(max_length=reasons.DEFAULT_MAX_LENGTH)  # the one reason rule (kairos.core)
 
 
 class StatusForm(forms.Form):

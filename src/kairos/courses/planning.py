@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.clinical import schedule as clinical_schedule
 from kairos.clinical.protocols import PROTOCOL_IDS, ProtocolError
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.courses import domain
 from kairos.courses.calendar import clinical_calendar, within_horizon
 from kairos.patients.models import Patient

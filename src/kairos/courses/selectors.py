@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,13 +12,14 @@ from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.reads import record_read
 from kairos.audit.services import record
+from kairos.core import policies
 from kairos.core.actor import Viewer
+from kairos.core.policies import Act
+from kairos.courses import hooks
 from kairos.courses.models import Appointment, AppointmentKind, AppointmentStatus, Chair, Course
 
 # Board states, in order (the dosing app refines 'expected'; see board_states below).
@@ -144,17 +144,6 @@ def chart_courses(patient: Any, *, upcoming_limit: int = 8, now: dt.datetime | N
 # --- today's board ----------------------------------------------------------------------------------------
 
 
-def _dosing_board_states() -> Callable[[Clinic, dt.date], dict[int, str]] | None:
-    """``kairos.dosing.selectors.board_states(clinic, day) -> {appointment_id: state}`` when the dosing app
-    is installed; None otherwise (every patient is then 'expected')."""
-    try:
-        mod = importlib.import_module("kairos.dosing.selectors")
-    except ImportError:
-        return None
-    fn = getattr(mod, "board_states", None)
-    return fn if callable(fn) else None
-
-
 @dataclass
 class BoardRow:
     chair: Chair | None
@@ -182,8 +171,7 @@ def board(
         .order_by("starts_at", "id")
     )
     clinical = policies.can(user, Act.CLINICAL_DETAIL, clinic.pk)
-    states_fn = _dosing_board_states()
-    states: dict[int, str] = states_fn(clinic, day) if states_fn is not None else {}
+    states = hooks.board_states(clinic, day)
     by_chair: dict[int | None, list[tuple[Appointment, str]]] = {c.pk: [] for c in chairs}
     by_chair[None] = []
     for a in appts:

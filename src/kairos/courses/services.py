@@ -23,16 +23,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
-from kairos.access.roles import Role
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical import schedule as clinical_schedule
 from kairos.clinical.protocols import get_protocol
 from kairos.clinical.rules.schedule import RULES as SCHEDULE_RULES
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
+from kairos.core.reasons import require_reason
+from kairos.core.roles import Role
 from kairos.courses import domain
 from kairos.courses.calendar import calendar_row, clinical_calendar, within_horizon
 from kairos.courses.models import (
@@ -558,9 +559,7 @@ def move_appointment(
 @transaction.atomic
 def cancel_appointment(actor: Actor, appointment: Appointment, *, reason: str) -> Appointment:
     policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "reason is required to cancel an appointment"})
+    reason = require_reason(reason, hint="say why the appointment is cancelled")
     appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appt.status != AppointmentStatus.BOOKED:
         raise ValidationError(
@@ -577,6 +576,6 @@ def cancel_appointment(actor: Actor, appointment: Appointment, *, reason: str) -
         old={"status": "booked"},
         new={"status": "cancelled"},
         summary="appointment cancelled",
-        reason=reason[:500],
+        reason=reason,
     )
     return appt

@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
+from kairos.core.reasons import require_reason
 from kairos.courses.models import (
     AppointmentStatus,
     Course,
@@ -35,10 +36,11 @@ def set_course_status(actor: Actor, course: Course, status: str, *, reason: str 
         raise ValidationError(
             {"status": f"status: {locked.status} can change to {', '.join(sorted(allowed)) or 'nothing'}"}
         )
-    if status == CourseStatus.STOPPED and not reason.strip():
-        raise ValidationError({"reason": "reason is required to stop a course"})
+    max_reason = Course._meta.get_field("status_reason").max_length or 300
+    if status == CourseStatus.STOPPED or (reason or "").strip():
+        reason = require_reason(reason, max_length=max_reason, hint="a stopped course needs a reason")
     old = locked.status
-    locked.status, locked.status_reason, locked.updated_at = status, reason[:300], timezone.now()
+    locked.status, locked.status_reason, locked.updated_at = status, reason, timezone.now()
     locked.save(update_fields=["status", "status_reason", "updated_at"])
     if status in (CourseStatus.STOPPED, CourseStatus.COMPLETED):
         locked.appointments.filter(status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()).update(

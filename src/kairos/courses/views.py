@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.selectors import get_clinic
 from kairos.audit.reads import record_read
 from kairos.clinical.schedule import Plan
+from kairos.core import policies
 from kairos.core.actor import actor_of
-from kairos.courses import adapters, calendar, planning, selectors, services
+from kairos.core.forms import add_service_errors
+from kairos.core.policies import Act
+from kairos.courses import calendar, planning, selectors, services
 from kairos.courses.forms import (
     CancelForm,
     ChairForm,
@@ -31,17 +32,6 @@ from kairos.courses.forms import (
 from kairos.courses.models import Chair, Closure, CourseStatus
 from kairos.courses.status import set_course_status
 from kairos.patients import selectors as patient_selectors
-from kairos.web.forms import add_service_errors
-
-
-def _illustration(plan: Plan, weight_kg: float | None) -> adapters.Illustration | None:
-    if not plan.sessions:
-        return None
-    first = plan.sessions[0].date
-    return adapters.plasticity_illustration(
-        plan.protocol_id, [(s.date - first).days for s in plan.sessions], weight_kg
-    )
-
 
 # --- planning ---------------------------------------------------------------------------------------------
 
@@ -86,7 +76,6 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         ctx.update(
             plan=the_plan,
             session_rows=[(s, moves.get(s.number, s.date).isoformat()) for s in the_plan.sessions],
-            illustration=_illustration(the_plan, planning.latest_weight_kg(patient)),
             move_errors=list(bad.values()),
         )
         if moves and not bad:
@@ -131,18 +120,9 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, course: Any, errors: list[str] | None = None) -> dict[str, Any]:
     appts = list(course.appointments.all())
     tz = course.clinic.tz
-    dosing = [a for a in appts if a.kind == "dosing" and a.status != "cancelled"]
-    first = dosing[0].starts_at.astimezone(tz).date() if dosing else None
     # Minimum necessary: without CLINICAL_DETAIL (front desk, clinic admin) the page shows schedule facts
-    # only: no protocol, indication, phase, planned dose, nor the modelled illustration of the protocol.
+    # only: no protocol, indication, phase nor planned dose.
     clinical = policies.can(request.user, Act.CLINICAL_DETAIL, course.clinic_id)
-    illustration = (
-        adapters.plasticity_illustration(
-            course.protocol_id, [(a.starts_at.astimezone(tz).date() - first).days for a in dosing], None
-        )
-        if first and clinical
-        else None
-    )
     return {
         "course": course,
         "patient": course.patient,
@@ -152,7 +132,6 @@ def _detail_context(request: HttpRequest, course: Any, errors: list[str] | None 
         "can_plan": policies.can(request.user, Act.COURSE_PLAN, course.clinic_id),
         "can_chart": policies.can(request.user, Act.CHART_VIEW, course.clinic_id),
         "status_form": StatusForm(initial={"status": course.status}),
-        "illustration": illustration,
         "today": timezone.localdate(timezone=tz),
         "errors": errors or [],
     }

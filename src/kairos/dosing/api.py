@@ -10,10 +10,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
+from kairos.core.pagination import Page, page_of
+from kairos.core.policies import Act
 from kairos.dosing import records, selectors
 from kairos.dosing.models import Drug, SessionStatus
 
@@ -40,9 +41,8 @@ class SessionOut(Schema):
     version: int
 
 
-class SessionPage(Schema):
-    count: int
-    results: list[SessionOut]
+class SessionPage(Page[SessionOut]):
+    """The one list shape of /api/v1 (:mod:`kairos.core.pagination`)."""
 
 
 @router.get("", response=SessionPage, summary="Dosing sessions of your clinics")
@@ -67,7 +67,7 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> dict[s
             object_type="dosing.sessions",
             summary=f"API session list ({sum(s.clinic_id == clinic_id for s in sessions)} shown)",
         )
-    return {"count": len(sessions), "results": sessions}
+    return page_of(sessions)
 
 
 @router.get("/{session_id}", summary="One session's whole structured record (an audited read)")

@@ -8,7 +8,11 @@ class DosingConfig(AppConfig):
 
     def ready(self) -> None:
         from kairos.audit import owners
+        from kairos.courses import hooks as course_hooks
         from kairos.dosing.models import AdverseEvent, DosingSession
+        from kairos.dosing.selectors import board_states
+
+        course_hooks.on_board_states(board_states)
 
         owners.register("session_id", DosingSession)
         owners.register("event_id", AdverseEvent, lambda e: (e.session.clinic_id, e.session.patient_id))

@@ -13,8 +13,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
@@ -38,7 +36,9 @@ from kairos.clinical.safety.rems import (
 )
 from kairos.clinical.safety.result import Finding, Outcome, RuleResult
 from kairos.clinical.safety.vitals import Vitals
+from kairos.core import policies
 from kairos.core.actor import Viewer
+from kairos.core.policies import Act
 from kairos.dosing import domain
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -511,7 +511,7 @@ def read_session(user: Viewer, session_id: Any, *, purpose: str = "dosing sessio
     return session
 
 
-def board_states(clinic: Any, day: dt.date) -> dict[int, str]:
+def board_states(clinic: Clinic, day: dt.date) -> dict[int, str]:
     """Session state per appointment id (or per patient id when a session has no appointment) for ``day``
     in the clinic's time zone, for the courses board."""
     tz = clinic.tz

@@ -14,13 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.reads import clinic_counts, record_list_read
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
+from kairos.core import policies
 from kairos.core.actor import actor_of
+from kairos.core.policies import Act
 from kairos.dosing import adapters, charts, domain, records, selectors, services
 from kairos.dosing.models import (
     SERIOUSNESS,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from kairos.clinical.safety.eligibility import DrugClass
-from kairos.intake import domain
+from kairos.intake import domain, services
 from kairos.intake.models import EligibilityDecisionKind, TrialOutcome
 
 
@@ -64,7 +64,9 @@ class VitalsForm(forms.Form):
 
 class EligibilitySignForm(forms.Form):
     decision = forms.ChoiceField(choices=EligibilityDecisionKind.choices)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=services.NOTE_MAX
+    )
     amend_reason = forms.CharField(
         required=False, max_length=500, label="Amendment reason (when changing a signed decision)"
     )

@@ -11,13 +11,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
 from kairos.clinical.safety.eligibility import DrugClass
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
+from kairos.core.reasons import require_reason
+from kairos.core.time import check_not_future
 from kairos.intake import domain
 from kairos.intake.models import (
     AntidepressantTrial,
@@ -32,11 +34,12 @@ from kairos.intake.models import (
     RemsEnrolment,
     TrialOutcome,
 )
-from kairos.patients.checks import check_not_future
 from kairos.patients.models import Patient
 
 TRIAL_MAX_WEEKS = 104  # entry bound (two years), not a clinical threshold
 TRIAL_MAX_DOSE_MG = Decimal(5000)
+
+NOTE_MAX = 5000  # characters of an eligibility note (the form's bound); longer is refused, never cut
 
 
 def _dec(field: str, raw: Any, lo: Decimal, hi: Decimal, unit: str) -> Decimal:
@@ -277,20 +280,24 @@ def sign_eligibility(
         raise ValidationError({"note": "note is required when eligible with cautions"})
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     previous = EligibilityDecision.objects.filter(patient=patient).order_by("-version").first()
-    if previous is not None and not amend_reason.strip():
-        raise ValidationError(
-            {"amend_reason": "amend_reason is required: a signed decision is changed only by an amendment"}
+    if previous is not None or amend_reason.strip():
+        amend_reason = require_reason(
+            amend_reason,
+            field="amend_reason",
+            hint="a signed decision is changed only by an amendment with a reason",
         )
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": f"note: at most {NOTE_MAX} characters (got {len(note)})"})
     row = EligibilityDecision(
         patient=patient,
         version=(previous.version + 1) if previous else 1,
         decision=decision,
-        note=note[:5000],
+        note=note,
         rule_outcome=str(result.outcome),
         findings=[f.to_dict() for f in result.findings],
         signed_by=actor,
         previous_version=previous,
-        amendment_reason=amend_reason[:500],
+        amendment_reason=amend_reason,
     )
     row.save()
     record(

@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.accounts.selectors import get_clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.core import policies
 from kairos.core.actor import actor_of
+from kairos.core.forms import add_service_errors
+from kairos.core.policies import Act
 from kairos.intake import selectors, services
 from kairos.intake.forms import (
     ConsentAcceptForm,
@@ -31,7 +32,6 @@ from kairos.intake.forms import (
 )
 from kairos.intake.models import ConsentDocument
 from kairos.patients import selectors as patient_selectors
-from kairos.web.forms import add_service_errors
 
 
 def _overview_context(request: HttpRequest, patient: Any, errors: list[str] | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from ninja import Field, P, QueryEx, Router, Schema, Status
 
 from kairos.core import policies
 from kairos.core.actor import actor_of
+from kairos.core.pagination import Page, page_of
 from kairos.core.policies import Act
 from kairos.patients import selectors, services
 from kairos.patients.models import Patient, Sex
@@ -40,9 +41,8 @@ class PatientIn(Schema):
     phone: str = Field("", max_length=32)
 
 
-class PatientPage(Schema):
-    count: int
-    results: list[PatientOut]
+class PatientPage(Page[PatientOut]):
+    """The one list shape of /api/v1 (:mod:`kairos.core.pagination`)."""
 
 
 @router.get("", response=PatientPage, summary="List patients of your clinics")
@@ -54,7 +54,7 @@ def list_patients(
     if not policies.any_clinic(request.user, Act.PATIENT_LIST):
         raise PermissionDenied("your role has no access to the patient registry")
     patients = selectors.search_patients(request.user, q, limit=limit)
-    return {"count": len(patients), "results": patients}
+    return page_of(patients)
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")

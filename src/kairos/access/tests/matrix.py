@@ -63,7 +63,7 @@ NORTH_STAFF = ("prescriber", "nurse", "therapist", "frontdesk", "admin", "audito
 FOREIGN = ("south_prescriber", "far_prescriber")
 EVERYONE = frozenset({*NORTH_STAFF, *FOREIGN, "nobody"})
 
-# Convenience sets (spelled out, not derived from kairos.access.policies, so the matrix is an
+# Convenience sets (spelled out, not derived from kairos.core.policies, so the matrix is an
 # independent statement of what the policy must be).
 CLINICAL_READERS = frozenset({"prescriber", "nurse", "therapist", "auditor"})  # may open a chart
 REGISTRY = frozenset({"prescriber", "nurse", "therapist", "frontdesk", "admin"})  # see patient names

@@ -205,7 +205,7 @@ def test_reset_reason_is_required_and_bounded(org, reason, shown):
     )
     assert r.status_code == 400
     body = r.content.decode()
-    assert "reason: 15–2000 characters" in body and shown in body
+    assert "reason: at least 15 characters, at most 2000" in body and shown in body
     assert TOTPDevice.objects.filter(user=org.nurse).exists()
     assert not AuditEvent.objects.filter(action=Action.TWO_FACTOR).exists()
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django import template
 
-from kairos.access import policies
-from kairos.access.policies import Act
+from kairos.core import policies
 from kairos.core.actor import Viewer
+from kairos.core.policies import Act
 from kairos.courses import selectors
 
 register = template.Library()

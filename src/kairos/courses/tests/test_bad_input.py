@@ -99,6 +99,27 @@ def test_cancel_without_reason(org, course, client_for):
     assert appt.status == "booked"
 
 
+def test_cancel_with_an_over_long_reason_is_refused_not_truncated(org, course, client_for):
+    """Issue #10: the one reason rule refuses a reason over 500 characters (it used to be cut silently)."""
+    appt = course.appointments.order_by("starts_at").first()
+    r = client_for(org.prescriber).post(f"/courses/appointments/{appt.pk}/cancel/", {"reason": "x" * 501})
+    assert r.status_code == 400 and b"at most 500" in r.content
+    appt.refresh_from_db()
+    assert appt.status == "booked"
+    r = client_for(org.prescriber).post(f"/courses/appointments/{appt.pk}/cancel/", {"reason": "y" * 500})
+    appt.refresh_from_db()
+    assert appt.status == "cancelled"
+
+
+def test_stop_with_an_over_long_reason_is_refused_not_truncated(org, course, client_for):
+    r = client_for(org.prescriber).post(
+        f"/courses/{course.pk}/status/", {"status": "stopped", "reason": "z" * 301}
+    )
+    assert r.status_code == 400 and b"at most 300" in r.content
+    course.refresh_from_db()
+    assert course.status != "stopped"
+
+
 @pytest.mark.parametrize("value", ["", "nonsense", "x" * 50])
 def test_status_bad_value(org, course, client_for, value):
     r = client_for(org.prescriber).post(f"/courses/{course.pk}/status/", {"status": value})

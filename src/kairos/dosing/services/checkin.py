@@ -11,14 +11,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.protocols import ProtocolError, get_protocol
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.dosing import hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
@@ -104,8 +104,8 @@ def cancel_session(
 ) -> DosingSession:
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
-    reason = _reason(reason)
-    _move(session, Status.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason[:300])
+    reason = _reason(reason, max_length=DosingSession._meta.get_field("cancel_reason").max_length or 300)
+    _move(session, Status.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason)
     record(
         Action.UPDATE,
         actor=actor,

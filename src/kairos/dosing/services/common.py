@@ -13,12 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from kairos.clinical.safety.vitals import VitalsError, validate_vitals
+from kairos.core.reasons import require_reason
+from kairos.core.time import FUTURE_SLACK, is_future
 from kairos.dosing import domain, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
     DosingSession,
 )
-from kairos.patients.checks import FUTURE_SLACK, is_future
 
 MIN_REASON = 15  # characters in an override / amendment reason (a policy, not a clinical number)
 # How far back a "last food/liquid" time may lie: a plausibility bound on data entry (year-1 typos), not the
@@ -30,11 +31,12 @@ def _err(field: str, message: str) -> ValidationError:
     return ValidationError({field: f"{field}: {message}"})
 
 
-def _reason(reason: str, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REASON:
-        raise _err(field, f"at least {MIN_REASON} characters saying why (got {len(reason)})")
-    return reason
+MAX_REASON = 2000  # characters: long enough for any clinical explanation; longer is refused, never cut
+
+
+def _reason(reason: str, field: str = "reason", *, max_length: int = MAX_REASON) -> str:
+    """The one reason rule (:func:`kairos.core.reasons.require_reason`) with dosing's minimum."""
+    return require_reason(reason, field=field, min_length=MIN_REASON, max_length=max_length, hint="say why")
 
 
 def _aware(value: dt.datetime | None, field: str, *, default_now: bool = True) -> dt.datetime:

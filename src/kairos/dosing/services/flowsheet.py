@@ -8,14 +8,14 @@ from typing import Any
 
 from django.db import transaction
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.instruments import AnswerError, score
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.dosing import hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (

@@ -12,15 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kairos.access import policies
-from kairos.access.policies import Act
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.protocols import get_protocol
 from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
+from kairos.core import policies
 from kairos.core.actor import Actor
+from kairos.core.policies import Act
 from kairos.dosing import domain, hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (

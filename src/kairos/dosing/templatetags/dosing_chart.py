@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
-from kairos.access import policies
-from kairos.access.policies import Act
+from kairos.core import policies
+from kairos.core.policies import Act
 from kairos.dosing.models import DosingSession
 
 register = template.Library()

@@ -213,3 +213,15 @@ def test_optimistic_lock_refuses_stale_version(org, patient, site, t0):
     with pytest.raises(ValidationError, match="changed by someone else"):
         services.cancel_session(org.nurse, s, reason="patient called to cancel today", version=s.version + 1)
     services.cancel_session(org.nurse, s, reason="patient called to cancel today", version=s.version)
+
+
+def test_over_long_cancel_reason_is_refused_not_truncated(org, patient, t0):
+    """Issue #10: the one reason rule; the cancel reason column holds 300 characters and used to be cut."""
+    s = services.create_session(org.nurse, patient, protocol_id="iv-racemic", scheduled_for=t0)
+    with pytest.raises(ValidationError, match="at most 300"):
+        services.cancel_session(org.nurse, s, reason="r" * 301, version=s.version)
+    s.refresh_from_db()
+    assert s.status != "cancelled"
+    services.cancel_session(org.nurse, s, reason="r" * 300, version=s.version)
+    s.refresh_from_db()
+    assert s.status == "cancelled" and s.cancel_reason == "r" * 300

@@ -123,6 +123,15 @@ def test_sign_then_amend_creates_versions_and_locks(org, patient):
     with pytest.raises(ValidationError) as exc:
         services.sign_eligibility(org.prescriber, patient, decision="not_eligible", note="")
     assert "amend_reason" in exc.value.message_dict
+    # Issue #10: the one reason rule refuses an over-long reason (it used to be cut at 500 characters).
+    with pytest.raises(ValidationError, match="at most 500"):
+        services.sign_eligibility(
+            org.prescriber, patient, decision="not_eligible", note="BP", amend_reason="a" * 501
+        )
+    with pytest.raises(ValidationError, match="at most 5000"):
+        services.sign_eligibility(
+            org.prescriber, patient, decision="not_eligible", note="n" * 5001, amend_reason="new BP readings"
+        )
     second = services.sign_eligibility(
         org.prescriber, patient, decision="not_eligible", note="BP", amend_reason="new BP readings"
     )
