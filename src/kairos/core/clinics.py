@@ -12,11 +12,12 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from kairos.core import policies
+from kairos.core.actor import Viewer
 
 _M = TypeVar("_M", bound=Model)
 
 
-def scoped(user: Any, action: str, qs: QuerySet[_M], *, clinic_field: str = "clinic_id") -> QuerySet[_M]:
+def scoped(user: Viewer, action: str, qs: QuerySet[_M], *, clinic_field: str = "clinic_id") -> QuerySet[_M]:
     """``qs`` limited to the clinics in which ``user`` may perform ``action``."""
     return qs.filter(**{f"{clinic_field}__in": policies.clinic_ids_for(user, action)})
 
@@ -36,7 +37,9 @@ def parse_pk(value: Any) -> int:
     return pk
 
 
-def get_in_clinic(user: Any, qs: QuerySet[_M], pk: Any, action: str, *, clinic_attr: str = "clinic_id") -> _M:
+def get_in_clinic(
+    user: Viewer, qs: QuerySet[_M], pk: Any, action: str, *, clinic_attr: str = "clinic_id"
+) -> _M:
     """The row ``pk`` of ``qs``: 404 if missing or outside the user's clinics, 403 inside them without the
     permission (:func:`kairos.core.policies.require`). ``clinic_attr`` names the row's clinic id
     (``"pk"`` for a clinic itself)."""

@@ -13,11 +13,11 @@ time, with a reason, always audited and flagged to the clinic admin.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from kairos.core.actor import Viewer
 from kairos.core.roles import Role
 
 
@@ -140,35 +140,35 @@ def roles_for(action: str) -> frozenset[Role]:
         raise KeyError(f"unknown action {action!r}; add it to kairos.core.policies.POLICY") from None
 
 
-def memberships(user: Any) -> dict[int, str]:
+def memberships(user: Viewer) -> dict[int, str]:
     """clinic id -> role, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         return {}
-    cached = getattr(user, "_kairos_memberships", None)
+    cached: dict[int, str] | None = getattr(user, "_kairos_memberships", None)
     if cached is None:
         cached = dict(user.memberships.values_list("clinic_id", "role"))
-        user._kairos_memberships = cached
+        setattr(user, "_kairos_memberships", cached)  # noqa: B010 (a per-request cache, not a model field)
     return cached
 
 
-def clinic_ids_for(user: Any, action: str) -> list[int]:
+def clinic_ids_for(user: Viewer, action: str) -> list[int]:
     """Clinics in which ``user`` may perform ``action``."""
     allowed = roles_for(action)
     return sorted(cid for cid, role in memberships(user).items() if role in allowed)
 
 
-def can(user: Any, action: str, clinic_id: int | None) -> bool:
+def can(user: Viewer, action: str, clinic_id: int | None) -> bool:
     if clinic_id is None:
         return False
     role = memberships(user).get(clinic_id)
     return role is not None and role in roles_for(action)
 
 
-def is_member(user: Any, clinic_id: int) -> bool:
+def is_member(user: Viewer, clinic_id: int) -> bool:
     return clinic_id in memberships(user)
 
 
-def require(user: Any, action: str, clinic_id: int) -> None:
+def require(user: Viewer, action: str, clinic_id: int) -> None:
     """404 outside the user's clinics, 403 inside them without the permission."""
     if not is_member(user, clinic_id):
         raise Http404("not found")
@@ -176,5 +176,5 @@ def require(user: Any, action: str, clinic_id: int) -> None:
         raise PermissionDenied(f"your role may not {action}")
 
 
-def any_clinic(user: Any, action: str) -> bool:
+def any_clinic(user: Viewer, action: str) -> bool:
     return bool(clinic_ids_for(user, action))

@@ -8,8 +8,10 @@ from typing import Any
 from django import template
 
 from kairos.core import policies
+from kairos.core.actor import Viewer
 from kairos.core.policies import Act
 from kairos.dosing.models import DosingSession
+from kairos.patients.models import Patient
 
 register = template.Library()
 
@@ -17,7 +19,7 @@ CHART_SESSIONS = 8  # most recent sessions shown; the full list is on the sessio
 
 
 @register.inclusion_tag("dosing/_chart_section_body.html")
-def dosing_chart_section(patient: Any, user: Any) -> dict[str, Any]:
+def dosing_chart_section(patient: Patient, user: Viewer) -> dict[str, Any]:
     allowed = policies.can(user, Act.SESSION_VIEW, patient.clinic_id)
     sessions = (
         list(
