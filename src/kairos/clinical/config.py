@@ -49,6 +49,13 @@ class Param:
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
     overridden_by: Override | None = None
+    #: Which direction of change is safer for patients ("lower" or "higher"); None where neither is
+    #: (codes, texts, flags). Safety params set it; the hazard log and its test use it (issue #12).
+    safer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.safer not in (None, "lower", "higher"):
+            raise ConfigError(f"{self.key}: safer must be 'lower', 'higher' or None, got {self.safer!r}")
 
     def validate(self, value: Any) -> ParamValue:
         """Return ``value`` coerced to this param's type, or raise ``ConfigError`` naming the range."""
