@@ -77,6 +77,7 @@ openapi: install
 
 docs: install
 	$(BIN)/python -m kairos.clinical.docs
+	$(BIN)/python tests/support/archmap.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
