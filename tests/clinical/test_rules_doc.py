@@ -1,6 +1,7 @@
 """docs/clinical-rules.md is generated from the rule sets and must not be stale."""
 
 import importlib
+import importlib.machinery
 import pkgutil
 from pathlib import Path
 
@@ -65,24 +66,29 @@ def test_render_escapes_and_ranges(tmp_path: Path):
     assert out.read_text(encoding="utf-8") == render_rules_markdown()
 
 
+def _module_info(name: str) -> pkgutil.ModuleInfo:
+    """What ``pkgutil.iter_modules`` yields for a plain module ``name`` of the rules package."""
+    return pkgutil.ModuleInfo(importlib.machinery.FileFinder(rules_pkg.__path__[0]), name, False)
+
+
 def test_registry_rejects_bad_module(monkeypatch: pytest.MonkeyPatch):
     import types
 
     fake = types.ModuleType("kairos.clinical.rules.zz_fake")
     monkeypatch.setitem(__import__("sys").modules, "kairos.clinical.rules.zz_fake", fake)
-    monkeypatch.setattr(pkgutil, "iter_modules", lambda path: [pkgutil.ModuleInfo(None, "zz_fake", False)])
+    monkeypatch.setattr(pkgutil, "iter_modules", lambda path: [_module_info("zz_fake")])
     with pytest.raises(TypeError, match="zz_fake"):
         all_rule_sets()
-    fake.RULES = RuleSet.of("dup", "x", [])
+    vars(fake)["RULES"] = RuleSet.of("dup", "x", [])  # a module attribute (ModuleType declares none)
     other = types.ModuleType("kairos.clinical.rules.zz_other")
-    other.RULES = RuleSet.of("dup", "y", [])
+    vars(other)["RULES"] = RuleSet.of("dup", "y", [])
     monkeypatch.setitem(__import__("sys").modules, "kairos.clinical.rules.zz_other", other)
     monkeypatch.setattr(
         pkgutil,
         "iter_modules",
         lambda path: [
-            pkgutil.ModuleInfo(None, "zz_fake", False),
-            pkgutil.ModuleInfo(None, "zz_other", False),
+            _module_info("zz_fake"),
+            _module_info("zz_other"),
         ],
     )
     with pytest.raises(ValueError, match="dup"):

@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -14,12 +15,29 @@ from kairos.cli.main import main
 
 pytestmark = pytest.mark.db_independent
 
+T = TypeVar("T")
+
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object] | None, str]:
     rc = main(["pk", *args])
     out = capsys.readouterr()
     data = json.loads(out.out) if rc == 0 and "--json" in args else None
     return rc, data, out.err
+
+
+# The JSON is read untyped: these narrow one value, asserting its shape.
+def _typed(kind: type[T], value: object) -> T:
+    assert isinstance(value, kind), f"expected {kind.__name__}, got {value!r}"
+    return value
+
+
+def _num(value: object) -> float:
+    assert isinstance(value, int | float), f"expected a number, got {value!r}"
+    return value
+
+
+def _nums(value: object) -> list[float]:
+    return [_num(v) for v in _typed(list, value)]
 
 
 def test_intranasal_all_devices_at_once_matches_reference(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,25 +59,25 @@ def test_intranasal_all_devices_at_once_matches_reference(capsys: pytest.Capture
     assert d["tmax_min"] == pytest.approx(38, rel=0.02)
     assert d["auc_ng_h_per_ml"] == pytest.approx(254, rel=0.02)
     assert d["bioavailability"] == pytest.approx(0.54, abs=0.006)
-    assert d["times_min"][:3] == [0.0, 5.0, 10.0]
-    assert d["times_min"][-1] == 1440.0
+    assert _nums(d["times_min"])[:3] == [0.0, 5.0, 10.0]
+    assert _nums(d["times_min"])[-1] == 1440.0
     assert d["covariates"] == {"weight_kg": 70.0, "age_y": 40.0}
     assert d["covariates_ignored"] == ["weight_kg"]
-    assert d["metabolite_analyte"].startswith("noresketamine")
-    assert "1.4" in d["metabolite_note"]
+    assert _typed(str, d["metabolite_analyte"]).startswith("noresketamine")
+    assert "1.4" in _typed(str, d["metabolite_note"])
     assert d["sampling_site"] == "venous plasma"
     assert d["model"] == "perez-ruixo-2021"
-    assert len(d["dose_events"]) == 2
+    assert len(_typed(list, d["dose_events"])) == 2
 
 
 def test_default_device_spacing_and_tmax_not_on_grid(capsys: pytest.CaptureFixture[str]) -> None:
     rc, d, _ = _run(capsys, "--model", "perez-ruixo-2021", "--route", "intranasal", "--dose", "84", "--json")
     assert rc == 0
     assert d is not None
-    assert [e["start_min"] for e in d["dose_events"]] == [0.0, 5.0, 10.0]
-    assert 40 < d["tmax_min"] < 50
-    assert d["tmax_min"] % 5 != 0
-    assert d["cmax_ng_per_ml"] >= max(d["parent_ng_per_ml"])
+    assert [_typed(dict, e)["start_min"] for e in _typed(list, d["dose_events"])] == [0.0, 5.0, 10.0]
+    assert 40 < _num(d["tmax_min"]) < 50
+    assert _num(d["tmax_min"]) % 5 != 0
+    assert _num(d["cmax_ng_per_ml"]) >= max(_nums(d["parent_ng_per_ml"]))
 
 
 def test_racemic_adds_s_and_r_series_and_salt_conversion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +88,7 @@ def test_racemic_adds_s_and_r_series_and_salt_conversion(capsys: pytest.CaptureF
     assert rc == 0
     assert d is not None
     assert d["dose_mg_base"] == pytest.approx(5.767 * 237.73 / 274.19)  # reference molar masses
-    s, r, tot = d["parent_s_ng_per_ml"], d["parent_r_ng_per_ml"], d["parent_ng_per_ml"]
+    s, r, tot = _nums(d["parent_s_ng_per_ml"]), _nums(d["parent_r_ng_per_ml"]), _nums(d["parent_ng_per_ml"])
     assert all(math.isclose(a + b, c, rel_tol=1e-12) for a, b, c in zip(s, r, tot, strict=True))
     assert all(b >= a for a, b in zip(s[1:], r[1:], strict=True))  # R cleared more slowly (CL ratio < 1)
     assert d["metabolite_analyte"] == "S-norketamine"
@@ -118,7 +136,7 @@ def test_covariate_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert rc == 0
     assert d is not None
-    text = " ".join(d["warnings"])
+    text = " ".join(_typed(str, w) for w in _typed(list, d["warnings"]))
     assert "weight_kg" in text
     assert "age_y" in text
     assert "50-100 mg" in text

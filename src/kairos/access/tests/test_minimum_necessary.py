@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -28,6 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kairos.access.tests.matrix import Entry, World, collect_entries
+
+if TYPE_CHECKING:
+    from kairos.core.actor import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +156,7 @@ def _url(entry: Entry, w: World) -> str:
     return url + (f"?{entry.query}" if entry.query else "")
 
 
-def _client(entry: Entry, user: Any) -> Client:
+def _client(entry: Entry, user: Actor) -> Client:
     if entry.is_api:
         from kairos.accounts.services import create_token
 
@@ -195,9 +198,15 @@ SCHEDULE_ONLY_GETS = [
 ]
 
 
+def _entry_of(param: pytest.ParameterSet) -> Entry:
+    entry = param.values[0]
+    assert isinstance(entry, Entry)
+    return entry
+
+
 def test_the_walk_covers_the_schedule_routes() -> None:
     """The parametrisation is not empty by accident: the schedule routes of both roles are in it."""
-    keys = {(p.values[0].key, p.values[1]) for p in SCHEDULE_ONLY_GETS}
+    keys = {(_entry_of(p).key, p.values[1]) for p in SCHEDULE_ONLY_GETS}
     for persona in SCHEDULE_ONLY:
         for route in (
             "GET courses:board",
@@ -363,5 +372,9 @@ def test_refused_break_glass_is_audited_in_the_requesters_chain_and_survives_the
     assert counts[1] == counts[2]  # (the first also created the chain head of north's chain)
     denied = AuditEvent.objects.filter(action=Action.DENIED, actor=org.prescriber).order_by("seq")
     assert [e.clinic_id for e in denied] == [org.north.pk] * 3  # the requester's chain, never the target's
-    assert [e.new["mrn"] for e in denied] == ["NOBODY-1", PROBE_MRN, PROBE_MRN]
+    mrns = []
+    for e in denied:
+        assert e.new is not None
+        mrns.append(e.new["mrn"])
+    assert mrns == ["NOBODY-1", PROBE_MRN, PROBE_MRN]
     assert not AuditEvent.objects.filter(clinic_id__in=[org.far.pk, org.south.pk]).exists()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.apps import apps
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import include, path, reverse
 
@@ -26,6 +27,9 @@ from kairos.access.tests.matrix import (
     walk_routes,
 )
 from kairos.audit.middleware import OBJECT_KWARGS
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +69,7 @@ def _client(entry: Entry, w: World, persona: str | None) -> Client:
     return c
 
 
-def _send(entry: Entry, w: World, client: Client, url: str) -> HttpResponse:
+def _send(entry: Entry, w: World, client: Client, url: str) -> _MonkeyPatchedWSGIResponse:
     data = entry.data(w) if entry.data else None
     method = entry.method.lower()
     if entry.is_api:
@@ -103,7 +107,9 @@ def _rows() -> Counter[str]:
     return counts
 
 
-def _request(entry: Entry, w: World, persona: str | None) -> tuple[HttpResponse, Counter[str], Counter[str]]:
+def _request(
+    entry: Entry, w: World, persona: str | None
+) -> tuple[_MonkeyPatchedWSGIResponse, Counter[str], Counter[str]]:
     """One request in a rolled-back transaction; returns the response and row counts before/after."""
     url = _url(entry, w)  # builds fixtures outside the rolled-back block
     client = _client(entry, w, persona)
@@ -115,7 +121,7 @@ def _request(entry: Entry, w: World, persona: str | None) -> tuple[HttpResponse,
     return response, before, after
 
 
-def _describe(entry: Entry, persona: str | None, response: HttpResponse) -> str:
+def _describe(entry: Entry, persona: str | None, response: HttpResponseBase) -> str:
     return f"{entry} as {persona or 'anonymous'}: {response.status_code} {response.get('Location', '')}"
 
 
@@ -132,7 +138,12 @@ def _assert_unchanged(entry: Entry, persona: str | None, before: Counter[str], a
 
 
 def _assert_denial_recorded(
-    entry: Entry, w: World, persona: str, response: HttpResponse, before: Counter[str], after: Counter[str]
+    entry: Entry,
+    w: World,
+    persona: str,
+    response: HttpResponseBase,
+    before: Counter[str],
+    after: Counter[str],
 ) -> None:
     """A signed-in user refused (403/404) on an object route whose URL names the object (``patient_id``,
     ``session_id``…: :data:`kairos.audit.middleware.OBJECT_KWARGS`) leaves a ``denied`` audit event.
@@ -145,7 +156,12 @@ def _assert_denial_recorded(
 
 
 def phi_audit_problem(
-    entry: Entry, w: World, persona: str, response: HttpResponse, before: Counter[str], after: Counter[str]
+    entry: Entry,
+    w: World,
+    persona: str,
+    response: HttpResponseBase,
+    before: Counter[str],
+    after: Counter[str],
 ) -> str | None:
     """Why a permitted request on a PHI route is not properly audited, or None.
 

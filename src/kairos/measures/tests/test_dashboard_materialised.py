@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -81,6 +83,20 @@ def assert_same(fast: dash.Dashboard, ref: dash.Dashboard) -> None:
     )
 
 
+def _random_readings(rng: random.Random) -> list[dict[str, Any]]:
+    """Up to three flowsheet rows of one session (the random draws in the order the rows are listed)."""
+    rows: list[dict[str, Any]] = [
+        {"minutes": -10, "sbp": rng.randint(100, 150), "dbp": rng.randint(60, 95)},
+        {
+            "minutes": rng.randint(10, 120),
+            "sbp": rng.randint(110, 200),
+            "dbp": rng.randint(60, 130),
+        },
+        {"minutes": 30, "kind": "moaas", "moaas": rng.randint(0, 5)},
+    ]
+    return rows[: rng.randint(0, 3)]
+
+
 def _random_cohort(org, rng: random.Random, n_patients: int) -> None:
     for i in range(n_patients):
         p = make_patient(org, f"R-{i:03d}")
@@ -88,22 +104,13 @@ def _random_cohort(org, rng: random.Random, n_patients: int) -> None:
             start = T0 + dt.timedelta(days=rng.randint(0, 200) + 60 * k)
             doses = sorted(rng.sample(range(0, 21), rng.randint(0, 6)))
             base = rng.randint(0, 45)
-            scores = [(-rng.choice((1, 2, 20)), base)] if rng.random() < 0.9 else []
+            scores: list[tuple[float, int]] = [(-rng.choice((1, 2, 20)), base)] if rng.random() < 0.9 else []
             for day in sorted(rng.sample(range(0, 120), rng.randint(0, 8))):
                 scores.append((day + rng.random(), max(0, base - rng.randint(-5, 40))))
-            readings = {
-                s: [
-                    {"minutes": -10, "sbp": rng.randint(100, 150), "dbp": rng.randint(60, 95)},
-                    {
-                        "minutes": rng.randint(10, 120),
-                        "sbp": rng.randint(110, 200),
-                        "dbp": rng.randint(60, 130),
-                    },
-                    {"minutes": 30, "kind": "moaas", "moaas": rng.randint(0, 5)},
-                ][: rng.randint(0, 3)]
-                for s in range(len(doses))
+            readings: dict[int, Sequence[dict[str, Any]]] = {
+                s: _random_readings(rng) for s in range(len(doses))
             }
-            events = {
+            events: dict[int, Sequence[str]] = {
                 s: [rng.choice(("sedation", "dissociation", "nausea"))]
                 for s in range(len(doses))
                 if rng.random() < 0.2
