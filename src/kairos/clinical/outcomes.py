@@ -170,6 +170,8 @@ def classify_course(
     rules: RuleSet = RULES,
 ) -> CourseOutcome:
     """Classify a course from instrument totals and dose datetimes (all timezone-aware)."""
+    # Long by design: response, remission, relapse and sustained response are one ordered classification of
+    # the same dated totals (each definition refers to the earlier ones); splitting it hides that order.
     rem = remission_rule(instrument, protocol_id, rules)
     pts = _points(points)
     for i, d in enumerate(doses):

@@ -141,6 +141,8 @@ def _esk_session_min(d: RuleSet, s: RuleSet, dose_mg: float) -> tuple[int, int]:
 
 
 def _build(pid: str, d: RuleSet, s: RuleSet) -> Protocol:
+    # Long by design: a declarative table of the shipped protocols (one entry per protocol with its cited
+    # numbers); data, not logic.
     if pid == "iv-racemic":
         phases = [_ph(s, "iv-racemic.induction", "induction", start_day=0)]
         if s.num("iv-racemic.maintenance.sessions") > 0:

@@ -291,6 +291,8 @@ def _generate_schedule(
     rules: RuleSet,
     dosing_rules: RuleSet,
 ) -> Plan:
+    # Long by design: the label's schedule is one walk over the phases (induction, optimisation, maintenance)
+    # with the calendar's closures applied as it goes; each step depends on the date the previous one chose.
     cal = calendar if calendar is not None else ClinicCalendar.from_rules(rules)
     p = get_protocol(protocol_id, dosing_rules=dosing_rules, schedule_rules=rules)
     try:
@@ -397,6 +399,8 @@ def handle_missed_session(
     the prior, more frequent schedule. Other routes: the clinic rule ``missed.other_routes`` (⚠) either
     moves the session (and later ones, keeping spacing) or skips it.
     """
+    # Long by design: the missed-session rule is a single decision table (reschedule, restart, review) whose
+    # branches share the plan, the interval and the cited reason; kept together so it reads as the rule does.
     numbers = [s.number for s in plan.sessions]
     if number not in numbers:
         raise ScheduleError(f"number: {number} is outside the allowed range [1, {len(numbers)}]")
@@ -483,6 +487,8 @@ def recommend_maintenance(
 ) -> list[Recommendation]:
     """Suggestions from measured outcomes: responder → space out; non-response after the acute series →
     review; relapse → booster. Suggestions only, each with its reason and source."""
+    # Long by design: the maintenance suggestions are read in order (response, non-response, relapse) from
+    # the same measured trajectory, each with its reason and source; one function keeps that order visible.
     if (
         isinstance(sessions_completed, bool)
         or not isinstance(sessions_completed, int)

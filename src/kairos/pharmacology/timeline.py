@@ -136,6 +136,8 @@ def timeline(
     ``discharge_minimum_min``: the clinical rule's minimum observation time; the worn-off time reported
     is never earlier (clinical rules take precedence).
     """
+    # Long by design: one pass builds every panel of the timeline (concentration, occupancy, plasticity,
+    # response band) from the same solved grid; splitting it would re-solve or thread a dozen arrays through helpers.
     from kairos.pharmacology.pk import simulate
     from kairos.pharmacology.trials import STEP_MIN, WINDOW_MIN, session_starts
 
