@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
+from kairos.core.pagination import MAX_LIMIT, Page, page_of
 from kairos.core.policies import Act
 from kairos.courses import selectors
 from kairos.courses.models import CourseStatus
@@ -58,18 +59,18 @@ class CourseDetailOut(CourseOut):
 class CourseFilters(Schema):
     patient: int | None = Field(None, ge=1, le=2**63 - 1)
     status: CourseStatus | None = None
-    limit: int = 100
-    offset: int = Field(0, le=1_000_000)
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
-@router.get("", response=list[CourseOut], summary="Courses in your clinics")
-def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> list[CourseOut]:
+class CoursePage(Page[CourseOut]):
+    """The one list shape of /api/v1 (:mod:`kairos.core.pagination`)."""
+
+
+@router.get("", response=CoursePage, summary="Courses in your clinics")
+def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> dict[str, object]:
     if not policies.any_clinic(request.user, Act.SCHEDULE_VIEW):
         raise PermissionDenied("your role has no access to schedules")
-    if not 1 <= filters.limit <= 500:
-        raise ValidationError({"limit": "limit must be between 1 and 500"})
-    if filters.offset < 0:
-        raise ValidationError({"offset": "offset must be 0 or more"})
     qs = selectors.courses_for(request.user, patient_id=filters.patient, status=filters.status)
     rows = list(qs.order_by("-start_date", "-id")[filters.offset : filters.offset + filters.limit])
     clinical = set(policies.clinic_ids_for(request.user, Act.CLINICAL_DETAIL))
@@ -94,7 +95,7 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> list[Co
             object_type="courses.course",
             summary=f"API course list ({sum(c.clinic_id == clinic_id for c in rows)})",
         )
-    return out
+    return page_of(out)
 
 
 @router.get("/{course_id}", response=CourseDetailOut, summary="One course with its appointments")

@@ -223,4 +223,7 @@ def test_api_bad_query(org, course, api_client_for, query):
 
 def test_api_other_clinic_course_404(org, course, api_client_for):
     assert api_client_for(org.far_prescriber).get(f"/api/v1/courses/{course.pk}").status_code == 404
-    assert api_client_for(org.far_prescriber).get(f"/api/v1/courses?patient={course.patient_id}").json() == []
+    assert api_client_for(org.far_prescriber).get(f"/api/v1/courses?patient={course.patient_id}").json() == {
+        "count": 0,
+        "results": [],
+    }

@@ -197,12 +197,12 @@ def test_api_lists_and_details_courses(org, patient, chairs, next_monday, api_cl
     course = services.create_course(org.prescriber, patient, protocol_id="iv-racemic", start_date=next_monday)
     r = api_client_for(org.frontdesk).get(f"/api/v1/courses?patient={patient.pk}&status=planned")
     assert r.status_code == 200
-    assert [c["id"] for c in r.json()] == [course.pk]
+    assert r.json()["count"] == 1 and [c["id"] for c in r.json()["results"]] == [course.pk]
     r = api_client_for(org.frontdesk).get(f"/api/v1/courses/{course.pk}")
     assert r.status_code == 200
     assert len(r.json()["appointments"]) == course.appointments.count()
     assert api_client_for(org.south_prescriber).get(f"/api/v1/courses/{course.pk}").status_code == 404
-    assert api_client_for(org.south_prescriber).get("/api/v1/courses").json() == []
+    assert api_client_for(org.south_prescriber).get("/api/v1/courses").json() == {"count": 0, "results": []}
     assert api_client_for(org.researcher).get("/api/v1/courses").status_code == 403
     r = api_client_for(org.frontdesk).get("/api/v1/courses?status=bogus")
     assert r.status_code == 422
