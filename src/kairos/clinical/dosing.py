@@ -94,9 +94,13 @@ def basis_weight(
     sex: str | None = None,
     weight_measured_on: dt.date | None = None,
     session_date: dt.date | None = None,
+    height_measured_on: dt.date | None = None,
     rules: RuleSet = RULES,
 ) -> BasisWeight:
-    """The dosing weight on the configured basis (actual / ideal / adjusted)."""
+    """The dosing weight on the configured basis (actual / ideal / adjusted).
+
+    The ideal and adjusted bases need ``height_cm`` and ``sex``; a height measured more than
+    ``height.max_age_days`` before ``session_date`` is refused (like an old weight)."""
     actual = _check_finite(
         "weight_kg", weight_kg, rules.num("weight.min_kg"), rules.num("weight.max_kg"), "kg"
     )
@@ -117,7 +121,20 @@ def basis_weight(
         return BasisWeight("actual", actual, actual, None, tuple(reasons))
     if height_cm is None or sex is None:
         raise DoseError(f"height_cm, sex: required for the {basis!r} weight basis (weight.basis)")
+    if height_measured_on is not None and session_date is not None:
+        h_age = (session_date - height_measured_on).days
+        h_max = int(rules.num("height.max_age_days"))
+        if h_age < 0 or h_age > h_max:
+            raise DoseError(
+                f"height_measured_on: {height_measured_on.isoformat()} is {h_age} days before the session; "
+                f"allowed range [0, {h_max}] days (height.max_age_days)"
+            )
     ibw = ideal_body_weight(height_cm, sex, rules)
+    reasons.append(
+        f"height {height_cm:g} cm"
+        + (f" measured {height_measured_on.isoformat()}" if height_measured_on is not None else "")
+        + f", sex {sex}"
+    )
     kg = ibw if basis == "ideal" else ibw + rules.num("abw.factor") * (actual - ibw)
     reasons.append(f"ideal body weight {ibw:.1f} kg (Devine)")
     if rules["weight.lesser_of_actual"] and actual < kg:
@@ -330,6 +347,7 @@ def compute_dose(
     weight_measured_on: dt.date | None = None,
     session_date: dt.date | None = None,
     height_cm: float | None = None,
+    height_measured_on: dt.date | None = None,
     sex: str | None = None,
     level: int = 0,
     requested_mg: float | None = None,
@@ -359,6 +377,7 @@ def compute_dose(
             sex=sex,
             weight_measured_on=weight_measured_on,
             session_date=session_date,
+            height_measured_on=height_measured_on,
             rules=rules,
         )
         base = float(p.dose.mg_per_kg or 0.0)
@@ -442,3 +461,103 @@ def compute_dose(
         units=round(units, 3),
         reasons=tuple(reasons),
     )
+
+
+# --- override ceilings (issue #12 §4) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DoseCeilings:
+    """The bounds of a prescriber's dose override (free-base mg).
+
+    Up to ``soft_mg`` an override needs a reason; above it, up to ``hard_mg``, it also needs a second
+    prescriber's co-signature before administration; above ``hard_mg`` it is refused.
+    """
+
+    protocol_id: str
+    soft_mg: float
+    hard_mg: float
+    soft_rule: str
+    hard_rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def dose_ceilings(
+    protocol_id: str,
+    *,
+    weight_kg: float | None = None,
+    weight_measured_on: dt.date | None = None,
+    session_date: dt.date | None = None,
+    height_cm: float | None = None,
+    height_measured_on: dt.date | None = None,
+    sex: str | None = None,
+    rules: RuleSet = RULES,
+) -> DoseCeilings:
+    """The soft and hard ceilings of an override of ``protocol_id``'s dose.
+
+    mg/kg routes (IV, IM): soft = the lesser of ``ceiling_mg_per_kg`` × dosing weight and ``max_dose_mg``
+    (the limits of the computed dose); hard = the lesser of ``hard_ceiling_mg_per_kg`` × dosing weight and
+    ``hard_max_dose_mg``. The dosing weight is the configured basis (actual / ideal / adjusted), so a mg/kg
+    override without a usable weight (and, for ideal/adjusted, height and sex) is refused.
+    Esketamine: soft = hard = ``esketamine.hard_max_mg`` (84 mg). Sublingual: soft = the protocol dose,
+    hard = ``sublingual-kap.hard_max_mg`` (converted to free base like the dose).
+    """
+    p = get_protocol(protocol_id, dosing_rules=rules)
+    if p.dose.basis == "mg_per_kg":
+        if weight_kg is None:
+            raise DoseError(f"weight_kg: required to bound a dose override of {p.id} (mg/kg dosing)")
+        bw = basis_weight(
+            weight_kg,
+            height_cm=height_cm,
+            sex=sex,
+            weight_measured_on=weight_measured_on,
+            session_date=session_date,
+            height_measured_on=height_measured_on,
+            rules=rules,
+        )
+        soft_kg = rules.num(f"{p.id}.ceiling_mg_per_kg")
+        soft_abs = rules.num(f"{p.id}.max_dose_mg")
+        hard_kg = rules.num(f"{p.id}.hard_ceiling_mg_per_kg")
+        hard_abs = rules.num(f"{p.id}.hard_max_dose_mg")
+        hard = min(hard_kg * bw.kg, hard_abs)
+        soft = min(soft_kg * bw.kg, soft_abs, hard)
+        return DoseCeilings(
+            p.id,
+            round(soft, 4),
+            round(hard, 4),
+            f"{p.id}.ceiling_mg_per_kg {soft_kg:g} mg/kg × {bw.kg:.1f} kg ({bw.basis} weight), at most "
+            f"{p.id}.max_dose_mg {soft_abs:g} mg",
+            f"{p.id}.hard_ceiling_mg_per_kg {hard_kg:g} mg/kg × {bw.kg:.1f} kg ({bw.basis} weight), at most "
+            f"{p.id}.hard_max_dose_mg {hard_abs:g} mg",
+        )
+    if p.dose.basis == "fixed_choice":
+        hard = rules.num("esketamine.hard_max_mg")
+        rule = f"esketamine.hard_max_mg {hard:g} mg"
+        return DoseCeilings(p.id, hard, hard, rule, rule)
+    factor = base_per_hcl(rules) if str(rules["sublingual-kap.dose_salt"]) == "hcl" else 1.0
+    hard_w = rules.num("sublingual-kap.hard_max_mg")
+    soft_w = min(rules.num("sublingual-kap.dose_mg"), hard_w)
+    salt = str(rules["sublingual-kap.dose_salt"])
+    return DoseCeilings(
+        p.id,
+        round(soft_w * factor, 4),
+        round(hard_w * factor, 4),
+        f"sublingual-kap.dose_mg {soft_w:g} mg ({salt})",
+        f"sublingual-kap.hard_max_mg {hard_w:g} mg ({salt})",
+    )
+
+
+def check_override(dose_mg: float, ceilings: DoseCeilings) -> bool:
+    """Whether an override of ``dose_mg`` (free base) needs a second prescriber's co-signature.
+
+    Raises :class:`DoseError` naming the hard ceiling when ``dose_mg`` is above it (never allowed).
+    """
+    _check_finite("dose_mg", dose_mg, 1e-6, DOSE_INPUT_MAX_MG, "mg")
+    if dose_mg > ceilings.hard_mg + 1e-6:
+        raise DoseError(
+            f"dose_mg: {dose_mg:g} mg is above the hard ceiling {ceilings.hard_mg:g} mg for "
+            f"{ceilings.protocol_id} ({ceilings.hard_rule}); allowed range (0, {ceilings.hard_mg:g}] mg"
+        )
+    return dose_mg > ceilings.soft_mg + 1e-6

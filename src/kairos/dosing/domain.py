@@ -146,7 +146,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.EXPECTED: frozenset({Status.CHECKED_IN, Status.CANCELLED}),
     Status.CHECKED_IN: frozenset({Status.PRECHECKS_DONE, Status.HELD, Status.CANCELLED}),
     Status.PRECHECKS_DONE: frozenset({Status.DOSING, Status.HELD, Status.CANCELLED}),
-    Status.HELD: frozenset({Status.PRECHECKS_DONE, Status.CANCELLED}),
+    # held → checked in: a re-check clears the hold but leaves cautions awaiting the prescriber's decision
+    Status.HELD: frozenset({Status.CHECKED_IN, Status.PRECHECKS_DONE, Status.CANCELLED}),
     Status.DOSING: frozenset({Status.MONITORING}),
     Status.MONITORING: frozenset({Status.READY, Status.DISCHARGED}),
     Status.READY: frozenset({Status.MONITORING, Status.DISCHARGED}),

@@ -140,8 +140,54 @@ class PreCheck(Row):
     )
     override_reason = models.TextField(blank=True)
     override_at = models.DateTimeField(null=True, blank=True)
+    # Height used for an ideal/adjusted dosing weight (measured at check-in or recently; issue #12 §4).
+    height = models.ForeignKey(
+        "patients.HeightMeasurement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Which evaluation of the gates is current: each check-in/re-check adds one. A caution decision answers
+    # the cautions of one evaluation (a re-check's new cautions need a new decision).
+    gate_run = models.PositiveIntegerField(default=1)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+
+class Decision(models.TextChoices):
+    PROCEED = "proceed", "Proceed with dosing"
+    DELAY = "delay", "Delay (stay checked in, no order)"
+    CANCEL = "cancel", "Cancel the session"
+
+
+class CautionDecision(AppendOnlyModel, Row):
+    """A prescriber's recorded decision on the pre-dose cautions of one gate evaluation (issue #12 §2).
+
+    APPEND-ONLY: a later decision is a new row. ``codes`` are the caution codes decided, ``findings`` a
+    snapshot of their messages and sources; ``via_override`` marks the decision recorded with a hold override.
+    """
+
+    append_only_noun = "caution decision"
+
+    session = models.ForeignKey(DosingSession, on_delete=models.PROTECT, related_name="caution_decisions")
+    gate_run = models.PositiveIntegerField()
+    codes = models.JSONField(default=list)
+    findings = models.JSONField(default=list)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField()
+    via_override = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "codes": list(self.codes),
+            "reason": self.reason,
+            "by": self.decided_by.get_username(),
+            "at": self.decided_at.isoformat(),
+            "via_override": self.via_override,
+        }
 
 
 class DoseOrder(Row):
@@ -163,6 +209,13 @@ class DoseOrder(Row):
     calculation = models.JSONField(default=dict)  # DoseResult.to_dict() and reasons
     outside_limits = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)
+    # An override above the protocol's soft ceiling needs a second, distinct prescriber's co-signature
+    # before administration (issue #12 §4); the ceilings used are in ``calculation["ceilings"]``.
+    cosign_required = models.BooleanField(default=False)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
     ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ordered_at = models.DateTimeField(default=timezone.now)
     verified_by = models.ForeignKey(
@@ -356,6 +409,9 @@ class DischargeNote(SignedGuardMixin):
     dissociation_resolved = models.BooleanField(default=False)
     summary = models.TextField()
     amendment_reason = models.TextField(blank=True)
+    # The prescriber's pre-dose caution decisions (issue #12 §2), copied into every version when it is
+    # written, so the signed content carries them.
+    predose_decisions = models.JSONField(default=list, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     signed_by = models.ForeignKey(
@@ -369,6 +425,16 @@ class DischargeNote(SignedGuardMixin):
         constraints = [
             models.UniqueConstraint(fields=["session", "version"], name="discharge_note_unique_version")
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and not self.predose_decisions:
+            self.predose_decisions = [
+                d.as_dict()
+                for d in CautionDecision.objects.filter(session_id=self.session_id).select_related(
+                    "decided_by"
+                )
+            ]
+        super().save(*args, **kwargs)
 
 
 class RemsForm(Row):

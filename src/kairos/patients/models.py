@@ -13,6 +13,8 @@ from django.utils import timezone
 # Plausibility bounds for entry (not clinical thresholds): refuse typing errors such as 0 kg or 7000 kg.
 WEIGHT_MIN_KG = Decimal("20.0")
 WEIGHT_MAX_KG = Decimal("350.0")
+# Height entry is range-checked with the dosing rule set's height.min_cm / height.max_cm (kairos.clinical), the
+# bounds the ideal/adjusted weight formulas accept (patients.services.record_height).
 
 mrn_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$", "MRN: 1–32 letters, digits or hyphens")
 
@@ -89,3 +91,22 @@ class WeightMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.weight_kg} kg at {self.measured_at:%Y-%m-%d}"
+
+
+class HeightMeasurement(models.Model):
+    """Body height (LOINC 8302-2), kept as history: the ideal/adjusted dosing weight uses a recent height."""
+
+    LOINC = "8302-2"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="heights")
+    measured_at = models.DateTimeField(default=timezone.now)
+    height_cm = models.DecimalField(max_digits=4, decimal_places=1)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-measured_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-measured_at"], name="height_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.height_cm} cm at {self.measured_at:%Y-%m-%d}"

@@ -12,11 +12,18 @@ from django.utils import timezone
 
 from kairos.audit.models import Action
 from kairos.audit.services import changes, record
+from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.core import policies
 from kairos.core.actor import Actor
 from kairos.core.policies import Act
 from kairos.core.time import check_not_future
-from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, WeightMeasurement
+from kairos.patients.models import (
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+    HeightMeasurement,
+    Patient,
+    WeightMeasurement,
+)
 
 EDITABLE = ("mrn", "given_name", "family_name", "date_of_birth", "sex", "email", "phone")
 
@@ -117,3 +124,44 @@ def record_weight(
         summary="weight recorded",
     )
     return weight
+
+
+def height_bounds() -> tuple[Decimal, Decimal]:
+    """The accepted height range (cm): the dosing rule set's height.min_cm / height.max_cm."""
+    return (
+        Decimal(str(DOSING_RULES.num("height.min_cm"))),
+        Decimal(str(DOSING_RULES.num("height.max_cm"))),
+    )
+
+
+@transaction.atomic
+def record_height(
+    actor: Actor, patient: Patient, height_cm: Decimal | float | str, measured_at: dt.datetime | None = None
+) -> HeightMeasurement:
+    """Record a body height (cm), range-checked with the dosing rules' height bounds (issue #12 §4)."""
+    policies.require(actor, Act.WEIGHT_RECORD, patient.clinic_id)
+    lo, hi = height_bounds()
+    try:
+        cm = Decimal(str(height_cm).strip()).quantize(Decimal("0.1"))
+    except ArithmeticError:
+        raise ValidationError(
+            {"height_cm": f"height_cm: expected a number, got {height_cm!r}; allowed range [{lo}, {hi}] cm"}
+        ) from None
+    if not cm.is_finite() or not lo <= cm <= hi:
+        raise ValidationError(
+            {"height_cm": f"height_cm: {height_cm} is outside the allowed range [{lo}, {hi}] cm"}
+        )
+    when = measured_at or timezone.now()
+    check_not_future(when, "measured_at")
+    height = HeightMeasurement.objects.create(
+        patient=patient, height_cm=cm, measured_at=when, recorded_by=actor
+    )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=patient,
+        obj=height,
+        new={"height_cm": cm, "measured_at": when},
+        summary="height recorded",
+    )
+    return height

@@ -25,6 +25,7 @@ _PARAMS = [
         "Molar mass of ketamine free base (C13H16ClNO); same for esketamine.",
         237,
         238.5,
+        safer=None,
     ),
     Param(
         "mw.ketamine_hcl",
@@ -35,6 +36,7 @@ _PARAMS = [
         "Molar mass of ketamine hydrochloride (C13H17Cl2NO); same for esketamine HCl.",
         273.5,
         275,
+        safer=None,
     ),
     # --- weight -------------------------------------------------------------------------------------------
     Param(
@@ -45,6 +47,7 @@ _PARAMS = [
         U,
         "Weight used for mg/kg doses.",
         choices=("actual", "ideal", "adjusted"),
+        safer=None,
     ),
     Param(
         "weight.max_age_days",
@@ -55,6 +58,7 @@ _PARAMS = [
         "A weight older than this many days before the session is refused (0 = same day).",
         0,
         30,
+        safer="lower",
     ),
     Param(
         "weight.min_kg",
@@ -65,6 +69,7 @@ _PARAMS = [
         "Lowest accepted body weight.",
         1,
         100,
+        safer=None,
     ),
     Param(
         "weight.max_kg",
@@ -75,6 +80,7 @@ _PARAMS = [
         "Highest accepted body weight.",
         100,
         500,
+        safer=None,
     ),
     Param(
         "height.min_cm",
@@ -85,6 +91,7 @@ _PARAMS = [
         "Lowest accepted height (ideal/adjusted weight basis).",
         50,
         150,
+        safer=None,
     ),
     Param(
         "height.max_cm",
@@ -95,6 +102,19 @@ _PARAMS = [
         "Highest accepted height (ideal/adjusted weight basis).",
         180,
         272,
+        safer=None,
+    ),
+    Param(
+        "height.max_age_days",
+        365,
+        "days",
+        "not in reference (⚠ clinic policy: adult height is stable; re-measure at least yearly)",
+        U,
+        "A height measured more than this many days before the session is refused for the ideal/adjusted "
+        "weight basis (0 = same day).",
+        0,
+        3650,
+        safer="lower",
     ),
     Param(
         "ibw.male_base_kg",
@@ -105,6 +125,7 @@ _PARAMS = [
         "Ideal body weight, male: base at 152.4 cm (5 ft).",
         40,
         60,
+        safer=None,
     ),
     Param(
         "ibw.female_base_kg",
@@ -115,6 +136,7 @@ _PARAMS = [
         "Ideal body weight, female: base at 152.4 cm (5 ft).",
         35,
         55,
+        safer=None,
     ),
     Param(
         "ibw.kg_per_cm",
@@ -125,6 +147,7 @@ _PARAMS = [
         "Ideal body weight increment per cm above 152.4 cm.",
         0.5,
         1.5,
+        safer=None,
     ),
     Param(
         "abw.factor",
@@ -135,6 +158,7 @@ _PARAMS = [
         "Adjusted weight = IBW + factor × (actual − IBW).",
         0,
         1,
+        safer=None,
     ),
     Param(
         "weight.lesser_of_actual",
@@ -143,6 +167,7 @@ _PARAMS = [
         "not in reference (⚠ common practice)",
         U,
         "With ideal/adjusted basis, use actual weight when it is lower.",
+        safer=None,
     ),
     Param(
         "dose.rounding_mg",
@@ -153,6 +178,7 @@ _PARAMS = [
         "Weight-based doses are rounded to the nearest multiple of this (never above the cap).",
         0.01,
         5,
+        safer="lower",
     ),
     # --- IV racemic ketamine ------------------------------------------------------------------------------
     Param(
@@ -164,6 +190,7 @@ _PARAMS = [
         "Starting IV dose (free base) per kg.",
         0.1,
         0.75,
+        safer="lower",
     ),
     Param(
         "iv-racemic.titration_step_mg_per_kg",
@@ -174,6 +201,7 @@ _PARAMS = [
         "Increase per titration level.",
         0.01,
         0.25,
+        safer="lower",
     ),
     Param(
         "iv-racemic.ceiling_mg_per_kg",
@@ -184,6 +212,7 @@ _PARAMS = [
         "Highest mg/kg reached by titration.",
         0.1,
         1.0,
+        safer="lower",
     ),
     Param(
         "iv-racemic.max_dose_mg",
@@ -194,6 +223,30 @@ _PARAMS = [
         "Absolute cap on one IV dose.",
         10,
         200,
+        safer="lower",
+    ),
+    Param(
+        "iv-racemic.hard_ceiling_mg_per_kg",
+        1.0,
+        "mg/kg",
+        "§2.2 Fava 2018 dose-finding RCT: highest dose studied 1.0 mg/kg (✅ NCT01920555); as a hard ceiling ⚠",
+        P,
+        "HARD ceiling of a prescriber's IV dose override (per kg of dosing weight): never exceeded. Above the "
+        "soft ceiling (ceiling_mg_per_kg, max_dose_mg) an override needs a second prescriber's co-signature.",
+        0.1,
+        1.0,
+        safer="lower",
+    ),
+    Param(
+        "iv-racemic.hard_max_dose_mg",
+        150.0,
+        "mg",
+        "not in reference (⚠ absolute ceiling of any IV override; clinic must review)",
+        U,
+        "HARD absolute ceiling of a prescriber's IV dose override: never exceeded.",
+        10,
+        200,
+        safer="lower",
     ),
     Param(
         "iv-racemic.infusion_min",
@@ -204,6 +257,7 @@ _PARAMS = [
         "Infusion duration.",
         2,
         100,
+        safer="higher",
     ),
     Param(
         "iv.vial_mg_ml",
@@ -213,6 +267,7 @@ _PARAMS = [
         U,
         "Vial concentration drawn for the admixture (labelled as free-base equivalent).",
         choices=(10, 50, 100),
+        safer="lower",
     ),
     Param(
         "iv.vial_strength_is_base",
@@ -221,6 +276,7 @@ _PARAMS = [
         "Ketalar PI §11 'ketamine HCl equivalent to … ketamine base' (not in reference, ◐)",
         P,
         "Vial strengths are free-base equivalents (false: HCl).",
+        safer=None,
     ),
     Param(
         "iv.total_volume_ml",
@@ -231,6 +287,7 @@ _PARAMS = [
         "Final admixture volume after dilution.",
         10,
         500,
+        safer="higher",
     ),
     Param(
         "iv.max_final_mg_ml",
@@ -241,6 +298,7 @@ _PARAMS = [
         "Highest final concentration allowed for IV use.",
         0.1,
         50,
+        safer="lower",
     ),
     Param(
         "iv.undiluted_forbidden_mg_ml",
@@ -251,6 +309,7 @@ _PARAMS = [
         "Vial strength that is never given IV undiluted (hard stop).",
         50,
         100,
+        safer="lower",
     ),
     Param(
         "iv.pump_resolution_ml_h",
@@ -261,6 +320,7 @@ _PARAMS = [
         "Pump rate resolution; the rate is rounded to this.",
         0.01,
         1,
+        safer="lower",
     ),
     # --- IM racemic ketamine ------------------------------------------------------------------------------
     Param(
@@ -272,6 +332,7 @@ _PARAMS = [
         "Starting IM dose per kg.",
         0.25,
         1.5,
+        safer="lower",
     ),
     Param(
         "im-racemic.titration_step_mg_per_kg",
@@ -282,6 +343,7 @@ _PARAMS = [
         "Increase per titration level.",
         0.01,
         0.25,
+        safer="lower",
     ),
     Param(
         "im-racemic.ceiling_mg_per_kg",
@@ -292,6 +354,7 @@ _PARAMS = [
         "Highest mg/kg reached by titration (raise only as a clinic decision).",
         0.25,
         1.5,
+        safer="lower",
     ),
     Param(
         "im-racemic.max_dose_mg",
@@ -302,6 +365,30 @@ _PARAMS = [
         "Absolute cap on one IM dose.",
         10,
         200,
+        safer="lower",
+    ),
+    Param(
+        "im-racemic.hard_ceiling_mg_per_kg",
+        1.5,
+        "mg/kg",
+        "§2.4 KAP IM doses 0.75–1.5 mg/kg (⚠ unconfirmed); depression RCT 0.25–0.5 mg/kg (✅ Chilukuri 2014)",
+        U,
+        "HARD ceiling of a prescriber's IM dose override (per kg of dosing weight): never exceeded. Above the "
+        "soft ceiling (ceiling_mg_per_kg, max_dose_mg) an override needs a second prescriber's co-signature.",
+        0.25,
+        1.5,
+        safer="lower",
+    ),
+    Param(
+        "im-racemic.hard_max_dose_mg",
+        150.0,
+        "mg",
+        "not in reference (⚠ absolute ceiling of any IM override; clinic must review)",
+        U,
+        "HARD absolute ceiling of a prescriber's IM dose override: never exceeded.",
+        10,
+        200,
+        safer="lower",
     ),
     Param(
         "im.vial_mg_ml",
@@ -311,6 +398,7 @@ _PARAMS = [
         U,
         "Vial concentration drawn for IM injection (free-base equivalent).",
         choices=(10, 50, 100),
+        safer=None,
     ),
     # --- sublingual KAP -----------------------------------------------------------------------------------
     Param(
@@ -322,6 +410,19 @@ _PARAMS = [
         "Fixed sublingual dose, in the salt named by sublingual-kap.dose_salt.",
         10,
         300,
+        safer="lower",
+    ),
+    Param(
+        "sublingual-kap.hard_max_mg",
+        300.0,
+        "mg",
+        "§2.4 KAP lozenge doses 'commonly 100–300+ mg' (⚠ unconfirmed)",
+        U,
+        "HARD ceiling of a sublingual dose or override, in the salt named by sublingual-kap.dose_salt; above "
+        "sublingual-kap.dose_mg (the soft ceiling) an override needs a second prescriber's co-signature.",
+        10,
+        300,
+        safer="lower",
     ),
     Param(
         "sublingual-kap.dose_salt",
@@ -331,6 +432,7 @@ _PARAMS = [
         U,
         "Salt the sublingual dose is written in.",
         choices=("hcl", "base"),
+        safer=None,
     ),
     Param(
         "sublingual-kap.unit_strength_mg",
@@ -341,6 +443,7 @@ _PARAMS = [
         "Strength of one lozenge/tablet, in the same salt as the dose.",
         5,
         500,
+        safer=None,
     ),
     # --- esketamine nasal spray ---------------------------------------------------------------------------
     Param(
@@ -352,6 +455,7 @@ _PARAMS = [
         "Esketamine (base) delivered by one device.",
         28,
         28,
+        safer=None,
     ),
     Param(
         "esketamine.device_spacing_min",
@@ -362,8 +466,22 @@ _PARAMS = [
         "Minimum wait after each device before the next.",
         5,
         15,
+        safer="higher",
     ),
-    Param("esketamine-trd.allowed_mg", (56, 84), "mg", "§1.2 (S5, S7)", C, "Doses allowed for TRD."),
+    Param(
+        "esketamine.hard_max_mg",
+        84,
+        "mg",
+        "§1.2 (S5, S7: 56 or 84 mg; 84 mg is the highest labelled dose)",
+        C,
+        "HARD ceiling of an esketamine dose or override (also its soft ceiling: no co-signed band above).",
+        28,
+        84,
+        safer="lower",
+    ),
+    Param(
+        "esketamine-trd.allowed_mg", (56, 84), "mg", "§1.2 (S5, S7)", C, "Doses allowed for TRD.", safer=None
+    ),
     Param(
         "esketamine-trd.start_mg",
         56,
@@ -373,6 +491,7 @@ _PARAMS = [
         "Day-1 dose for TRD.",
         28,
         84,
+        safer="lower",
     ),
     Param(
         "esketamine-mdsi.allowed_mg",
@@ -381,6 +500,7 @@ _PARAMS = [
         "§1.2 MDSI (84 mg; 56 for tolerability)",
         C,
         "Doses allowed for MDSI.",
+        safer=None,
     ),
     Param(
         "esketamine-mdsi.start_mg",
@@ -391,6 +511,7 @@ _PARAMS = [
         "Day-1 dose for MDSI.",
         56,
         84,
+        safer="lower",
     ),
     Param(
         "esketamine.geriatric_28mg_start",
@@ -399,6 +520,7 @@ _PARAMS = [
         "§1.2 non-US label S8 (US: ⚠ unconfirmed, §9 item 1)",
         U,
         "Jurisdiction option: start at 28 mg (28/56/84 allowed) at or above the geriatric age.",
+        safer=None,
     ),
     Param(
         "esketamine.geriatric_age_years",
@@ -409,6 +531,7 @@ _PARAMS = [
         "Age from which the non-US 28 mg start applies (only with the option on).",
         60,
         80,
+        safer="lower",
     ),
 ]
 

@@ -15,7 +15,14 @@ Flowsheet readings need no lock: they are append-only rows.
 The names below are re-exported so that ``services.check_in(...)`` keeps working for callers.
 """
 
-from kairos.dosing.services.checkin import cancel_session, check_in, create_session, override_hold, recheck
+from kairos.dosing.services.checkin import (
+    cancel_session,
+    check_in,
+    create_session,
+    decide_cautions,
+    override_hold,
+    recheck,
+)
 from kairos.dosing.services.discharge import (
     amend_note,
     discharge,
@@ -24,7 +31,14 @@ from kairos.dosing.services.discharge import (
     write_integration_note,
 )
 from kairos.dosing.services.flowsheet import add_reading, record_adverse_event, record_emergency_action
-from kairos.dosing.services.orders import order_dose, record_device, start_dosing, stop_infusion, verify_dose
+from kairos.dosing.services.orders import (
+    cosign_dose,
+    order_dose,
+    record_device,
+    start_dosing,
+    stop_infusion,
+    verify_dose,
+)
 from kairos.dosing.services.rems import sign_rems_form, submit_rems_form
 
 __all__ = [
@@ -32,7 +46,9 @@ __all__ = [
     "amend_note",
     "cancel_session",
     "check_in",
+    "cosign_dose",
     "create_session",
+    "decide_cautions",
     "discharge",
     "mark_ready",
     "order_dose",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.protocols import ProtocolError, get_protocol
+from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
 from kairos.core import policies
@@ -22,6 +23,8 @@ from kairos.core.policies import Act
 from kairos.dosing import hooks, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
+    CautionDecision,
+    Decision,
     DoseRoute,
     DosingSession,
     Drug,
@@ -42,6 +45,8 @@ from kairos.dosing.services.common import (
     _reason,
     _validate_vitals,
     _vitals_fields,
+    caution_findings,
+    pending_cautions,
 )
 
 # --- create / cancel ---------------------------------------------------------------------------------------
@@ -133,6 +138,7 @@ def check_in(
     no_driving_acknowledged: bool,
     vitals: Mapping[str, Any],
     weight_kg: Decimal | float | str | None = None,
+    height_cm: Decimal | float | str | None = None,
     last_food_at: dt.datetime | None = None,
     last_liquid_at: dt.datetime | None = None,
     escort_name: str = "",
@@ -144,7 +150,10 @@ def check_in(
 ) -> DosingSession:
     """Check the patient in, record the pre-checks and pre-dose vitals, and run the REMS and pre-dose gates.
 
-    The session moves to ``prechecks_done`` when both gates pass, otherwise to ``held`` with the reasons.
+    The session moves to ``prechecks_done`` when both gates pass, to ``held`` (with the reasons) on a hold,
+    and stays ``checked_in`` on a caution until a prescriber records a decision (:func:`decide_cautions`).
+    ``height_cm`` (optional) is recorded as measured now; without it the latest height within
+    ``height.max_age_days`` is used (the ideal/adjusted weight basis needs one).
     """
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
@@ -183,6 +192,7 @@ def check_in(
         weight = record_weight(actor, session.patient, weight_kg, measured_at=now)
     else:
         weight = selectors.weight_today(session)
+    height = _height_for(actor, session, height_cm, now)
     _move(
         session,
         Status.CHECKED_IN,
@@ -193,6 +203,7 @@ def check_in(
     precheck = PreCheck.objects.create(
         session=session,
         weight=weight,
+        height=height,
         last_food_at=last_food_at,
         last_liquid_at=last_liquid_at,
         ride_home_confirmed=bool(ride_home_confirmed),
@@ -222,6 +233,7 @@ def check_in(
         new={
             "vitals": vals,
             "weight_id": getattr(weight, "pk", None),
+            "height_id": getattr(height, "pk", None),
             "checked_in_at": now,  # the charted time (may be retrospective)
             "entered_at": entered_at,  # when it was entered
         },
@@ -230,6 +242,20 @@ def check_in(
     _apply_gate(actor, session, precheck, now)
     hooks.session_changed(session.pk)
     return session
+
+
+def _height_for(actor: Actor, session: DosingSession, height_cm: Any, now: dt.datetime) -> Any:
+    """The height a check-in records (``height_cm`` given: measured now) or the latest recent one on record
+    (within ``height.max_age_days`` of the session day, clinic time), or None."""
+    if height_cm not in (None, ""):
+        from kairos.patients.services import record_height
+
+        return record_height(actor, session.patient, height_cm, measured_at=now)
+    latest = session.patient.heights.filter(measured_at__lte=now).first()
+    if latest is None:
+        return None
+    age = (selectors.local_date(session, now) - selectors.local_date(session, latest.measured_at)).days
+    return latest if age <= int(DOSING_RULES.num("height.max_age_days")) else None
 
 
 def _hold_reasons(rems: Any, gate: Any) -> list[dict[str, Any]]:
@@ -256,6 +282,8 @@ def _apply_gate(actor: Actor, session: DosingSession, precheck: PreCheck, now: d
             new={"status": "held", "reasons": [r["code"] for r in reasons]},
             summary="pre-dose gate: held",
         )
+    elif caution_findings(precheck):
+        _await_decision(actor, session, precheck)
     else:
         _move(session, Status.PRECHECKS_DONE, prechecks_done_at=now, hold_reasons=[])
         record(
@@ -268,6 +296,21 @@ def _apply_gate(actor: Actor, session: DosingSession, precheck: PreCheck, now: d
         )
 
 
+def _await_decision(actor: Actor, session: DosingSession, precheck: PreCheck) -> None:
+    """Cautions only: the session stays (or becomes) checked in until a prescriber decides (issue #12 §2)."""
+    codes = [f["code"] for f in caution_findings(precheck)]
+    if session.status != Status.CHECKED_IN:
+        _move(session, Status.CHECKED_IN, hold_reasons=[])
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=session.patient,
+        obj=session,
+        new={"status": "checked_in", "gate": "caution", "awaiting_decision": codes},
+        summary="pre-dose gate: cautions await the prescriber's decision",
+    )
+
+
 @transaction.atomic
 def recheck(
     actor: Actor,
@@ -277,11 +320,14 @@ def recheck(
     at: dt.datetime | None = None,
     version: int | None = None,
 ) -> DosingSession:
-    """A held session: record repeat pre-dose vitals and run both gates again."""
+    """A held session, or one checked in with cautions (awaiting or delayed by the prescriber's decision):
+    record repeat pre-dose vitals and run both gates again. A new evaluation needs a new decision on its
+    cautions."""
     policies.require(actor, Act.SESSION_CHART, session.clinic_id)
     session = _lock(session, version)
-    if session.status != Status.HELD:
-        raise _err("status", "only a held session is re-checked")
+    has_precheck = PreCheck.objects.filter(session_id=session.pk).exists()
+    if not (session.status == Status.HELD or (session.status == Status.CHECKED_IN and has_precheck)):
+        raise _err("status", "only a held session, or one checked in with cautions, is re-checked")
     now = _aware(at, "at")
     vals = _vitals_fields(vitals)
     _validate_vitals(now, vals)
@@ -300,8 +346,11 @@ def recheck(
     precheck.rems_result, precheck.gate_result = rems.to_dict(), gate.to_dict()
     worst = Outcome.worst([rems.outcome, gate.outcome])
     precheck.gate_outcome = worst.value
-    precheck.save(update_fields=["rems_result", "gate_result", "gate_outcome"])
-    if worst.rank < Outcome.HOLD.rank:
+    precheck.gate_run += 1
+    precheck.save(update_fields=["rems_result", "gate_result", "gate_outcome", "gate_run"])
+    if worst.rank < Outcome.HOLD.rank and caution_findings(precheck):
+        _await_decision(actor, session, precheck)
+    elif worst.rank < Outcome.HOLD.rank:
         _move(session, Status.PRECHECKS_DONE, prechecks_done_at=now, hold_reasons=[])
         record(
             Action.UPDATE,
@@ -310,6 +359,17 @@ def recheck(
             obj=session,
             new={"status": "prechecks_done"},
             summary="re-check passed",
+        )
+    elif session.status == Status.CHECKED_IN:
+        reasons = _hold_reasons(rems, gate)
+        _move(session, Status.HELD, held_at=now, hold_reasons=reasons)
+        record(
+            Action.UPDATE,
+            actor=actor,
+            patient=session.patient,
+            obj=session,
+            new={"status": "held", "reasons": [r["code"] for r in reasons]},
+            summary="re-check: held",
         )
     else:
         # Still held: the hold now rests on the re-check's findings (e.g. a hold confirmed by a second
@@ -357,6 +417,10 @@ def override_hold(
     now = timezone.now()
     precheck.override_by, precheck.override_reason, precheck.override_at = actor, reason, now
     precheck.save(update_fields=["override_by", "override_reason", "override_at"])
+    cautions = pending_cautions(session)
+    if cautions:
+        # The prescriber who overrides the hold decides the evaluation's cautions too, with the same reason.
+        _record_decision(actor, session, precheck, cautions, Decision.PROCEED, reason, now, via_override=True)
     _move(session, Status.PRECHECKS_DONE, prechecks_done_at=now)
     record(
         Action.UPDATE,
@@ -369,3 +433,89 @@ def override_hold(
         summary="pre-dose hold overridden by prescriber",
     )
     return session
+
+
+# --- the prescriber's decision on pre-dose cautions (issue #12 §2) ---------------------------------------
+
+
+def _record_decision(
+    actor: Actor,
+    session: DosingSession,
+    precheck: PreCheck,
+    cautions: list[dict[str, Any]],
+    decision: str,
+    reason: str,
+    now: dt.datetime,
+    *,
+    via_override: bool = False,
+) -> CautionDecision:
+    row = CautionDecision.objects.create(
+        session=session,
+        gate_run=precheck.gate_run,
+        codes=[f["code"] for f in cautions],
+        findings=cautions,
+        decision=decision,
+        reason=reason,
+        via_override=via_override,
+        decided_by=actor,
+        decided_at=now,
+    )
+    record(
+        Action.CREATE,
+        actor=actor,
+        patient=session.patient,
+        obj=row,
+        new={"decision": decision, "codes": row.codes, "via_override": via_override},
+        reason=reason,
+        summary=f"pre-dose caution decision: {decision}",
+    )
+    return row
+
+
+@transaction.atomic
+def decide_cautions(
+    actor: Actor, session: DosingSession, *, decision: str, reason: str, version: int | None = None
+) -> CautionDecision:
+    """The prescriber's recorded decision on the pending pre-dose cautions: ``proceed`` (pre-checks done,
+    the dose may be ordered), ``delay`` (stays checked in, no order; re-check or decide again later) or
+    ``cancel`` (the session is cancelled with the reason). Prescribers only (``gate.override``)."""
+    policies.require(actor, Act.GATE_OVERRIDE, session.clinic_id)
+    session = _lock(session, version)
+    if decision not in Decision.values:
+        raise _err("decision", f"{decision!r} is not one of {', '.join(Decision.values)}")
+    if session.status != Status.CHECKED_IN:
+        raise _err(
+            "status",
+            "a caution decision is made while the session is checked in with cautions "
+            f"(session is {session.get_status_display()})",
+        )
+    cautions = pending_cautions(session)
+    if not cautions:
+        raise _err("decision", "no pre-dose caution awaits a decision")
+    max_length = DosingSession._meta.get_field("cancel_reason").max_length or 300
+    reason = _reason(reason, max_length=max_length if decision == Decision.CANCEL else 2000)
+    now = timezone.now()
+    precheck = session.precheck
+    row = _record_decision(actor, session, precheck, cautions, decision, reason, now)
+    if decision == Decision.PROCEED:
+        _move(session, Status.PRECHECKS_DONE, prechecks_done_at=now, hold_reasons=[])
+        summary = "cautions decided: proceed"
+    elif decision == Decision.CANCEL:
+        _move(session, Status.CANCELLED, cancelled_at=now, cancel_reason=reason)
+        summary = "cautions decided: session cancelled"
+    else:
+        session.updated_at = now
+        DosingSession.objects.filter(pk=session.pk).update(version=F("version") + 1, updated_at=now)
+        session.version += 1
+        summary = "cautions decided: dosing delayed"
+    record(
+        Action.UPDATE,
+        actor=actor,
+        patient=session.patient,
+        obj=session,
+        new={"status": session.status, "decision": decision, "codes": row.codes},
+        reason=reason,
+        summary=summary,
+    )
+    hooks.session_changed(session.pk)
+    return row

@@ -18,7 +18,10 @@ from kairos.core.time import FUTURE_SLACK, is_future
 from kairos.dosing import domain, selectors
 from kairos.dosing.domain import Status
 from kairos.dosing.models import (
+    CautionDecision,
+    Decision,
     DosingSession,
+    PreCheck,
 )
 
 MIN_REASON = 15  # characters in an override / amendment reason (a policy, not a clinical number)
@@ -143,3 +146,29 @@ def _validate_vitals(at: dt.datetime, vals: Mapping[str, int | None]) -> None:
         validate_vitals(selectors.as_vitals_values(at, vals))
     except VitalsError as exc:
         raise _err(exc.field, str(exc).split(": ", 1)[1]) from None
+
+
+def caution_findings(precheck: PreCheck) -> list[dict[str, Any]]:
+    """The CAUTION findings of the current gate evaluation (REMS and pre-dose gates), as stored."""
+    found = [*precheck.rems_result.get("findings", []), *precheck.gate_result.get("findings", [])]
+    return [f for f in found if f.get("severity") == "caution"]
+
+
+def pending_cautions(session: DosingSession) -> list[dict[str, Any]]:
+    """Cautions of the current gate evaluation with no recorded 'proceed' decision by a prescriber
+    (issue #12 §2): the dose cannot be ordered while any is pending."""
+    precheck = PreCheck.objects.filter(session_id=session.pk).first()
+    if precheck is None:
+        return []
+    decided = {
+        code
+        for codes in CautionDecision.objects.filter(
+            session_id=session.pk, gate_run=precheck.gate_run, decision=Decision.PROCEED
+        ).values_list("codes", flat=True)
+        for code in codes
+    }
+    return [f for f in caution_findings(precheck) if f.get("code") not in decided]
+
+
+def describe_findings(findings: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{f.get('code')} ({f.get('message', '')})" for f in findings)

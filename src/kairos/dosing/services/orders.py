@@ -37,6 +37,8 @@ from kairos.dosing.services.common import (
     _lock,
     _move,
     _reason,
+    describe_findings,
+    pending_cautions,
 )
 
 # --- dose order and verification ---------------------------------------------------------------------------
@@ -62,10 +64,22 @@ def order_dose(
     override_reason: str = "",
 ) -> DoseOrder:
     """The prescriber orders the dose the rules compute. A dose outside the rules (``dose_mg`` different from
-    the computed dose, or a request the rules refuse) needs ``override_reason``; the physical preparation
-    rules (never undiluted 100 mg/mL IV, whole esketamine devices) can never be overridden."""
+    the computed dose, or a request the rules refuse) needs ``override_reason`` and stays inside the
+    protocol's HARD ceiling (:func:`kairos.clinical.dosing.dose_ceilings`); above its SOFT ceiling the order
+    needs a second prescriber's co-signature (:func:`cosign_dose`) before administration. The physical
+    preparation rules (never undiluted 100 mg/mL IV, whole esketamine devices) can never be overridden.
+    Refused while any pre-dose caution has no recorded prescriber decision (issue #12 §2)."""
     policies.require(actor, Act.DOSE_ORDER, session.clinic_id)
     session = _lock(session, None)
+    if session.status in (Status.CHECKED_IN, Status.PRECHECKS_DONE):
+        undecided = pending_cautions(session)
+        if undecided:
+            raise _err(
+                "caution",
+                "undecided pre-dose caution: "
+                + describe_findings(undecided)
+                + "; a prescriber records proceed, delay or cancel with a reason before the dose is ordered",
+            )
     if session.status != Status.PRECHECKS_DONE:
         raise _err(
             "status",
@@ -75,16 +89,22 @@ def order_dose(
         raise _err("order", "a dose is already ordered for this session")
     precheck = session.precheck
     weight = precheck.weight
+    height = precheck.height
     today = selectors.local_date(session, session.checked_in_at or timezone.now())
+    body: dict[str, Any] = {
+        "weight_kg": float(weight.weight_kg) if weight else None,
+        "weight_measured_on": selectors.local_date(session, weight.measured_at) if weight else None,
+        "session_date": today,
+        "height_cm": float(height.height_cm) if height else None,
+        "height_measured_on": selectors.local_date(session, height.measured_at) if height else None,
+        "sex": session.patient.sex,
+    }
     computed: dosing_rules.DoseResult | None = None
     refusal = ""
     try:
         computed = dosing_rules.compute_dose(
             session.protocol_id,
-            weight_kg=float(weight.weight_kg) if weight else None,
-            weight_measured_on=selectors.local_date(session, weight.measured_at) if weight else None,
-            session_date=today if weight else None,
-            sex=session.patient.sex,
+            **body,
             level=level,
             requested_mg=requested_mg,
             previous_doses_mg=selectors.previous_doses(session),
@@ -103,9 +123,16 @@ def order_dose(
     final = float(dose_mg) if dose_mg is not None else computed.dose_mg  # type: ignore[union-attr]
     outside = computed is None or abs(final - computed.dose_mg) > 1e-6
     reason = ""
+    cosign = False
+    calc: dict[str, Any] = {"computed": computed.to_dict() if computed else None, "refusal": refusal}
     if outside:
         reason = _reason(override_reason, "override_reason")
-    calc: dict[str, Any] = {"computed": computed.to_dict() if computed else None, "refusal": refusal}
+        try:
+            ceilings = dosing_rules.dose_ceilings(session.protocol_id, **body)
+            cosign = dosing_rules.check_override(final, ceilings)
+        except dosing_rules.DoseError as exc:
+            raise ValidationError({"dose_mg": str(exc)}) from None  # the message names its field
+        calc["ceilings"] = ceilings.to_dict()
     fields: dict[str, Any] = {}
     try:
         if session.route == DoseRoute.IV:
@@ -139,6 +166,7 @@ def order_dose(
         calculation=calc,
         outside_limits=outside,
         override_reason=reason,
+        cosign_required=cosign,
         ordered_by=actor,
         **fields,
     )
@@ -147,9 +175,48 @@ def order_dose(
         actor=actor,
         patient=session.patient,
         obj=order,
-        new={"dose_mg": order.dose_mg, "outside_limits": outside, **fields},
+        new={
+            "dose_mg": order.dose_mg,
+            "outside_limits": outside,
+            "cosign_required": cosign,
+            "ceilings": calc.get("ceilings"),
+            **fields,
+        },
         reason=reason,
-        summary="dose ordered" + (" outside limits (override)" if outside else ""),
+        summary="dose ordered"
+        + (" outside limits (override)" if outside else "")
+        + (": above the soft ceiling, a second prescriber's co-signature is required" if cosign else ""),
+    )
+    return order
+
+
+@transaction.atomic
+def cosign_dose(actor: Actor, session: DosingSession) -> DoseOrder:
+    """A second prescriber co-signs an override above the soft ceiling (issue #12 §4): a prescriber of
+    this clinic other than the one who ordered it. Recorded on the order and audited."""
+    policies.require(actor, Act.DOSE_ORDER, session.clinic_id)
+    session = _fresh(session)
+    order = DoseOrder.objects.select_for_update().filter(session=session).first()
+    if order is None:
+        raise _err("order", "no dose ordered yet")
+    if not order.cosign_required:
+        raise _err("cosign", "this dose is within the soft ceiling: no co-signature is needed")
+    if order.cosigned_at is not None:
+        raise _err("cosign", "already co-signed")
+    if order.ordered_by_id == getattr(actor, "pk", None):
+        raise _err(
+            "cosigned_by", "the co-signature must be a second prescriber, not the one who ordered the dose"
+        )
+    order.cosigned_by, order.cosigned_at = actor, timezone.now()
+    order.save(update_fields=["cosigned_by", "cosigned_at"])
+    record(
+        Action.SIGN,
+        actor=actor,
+        patient=session.patient,
+        obj=order,
+        new={"cosigned": True, "dose_mg": order.dose_mg, "ceilings": order.calculation.get("ceilings")},
+        reason=order.override_reason,
+        summary="dose override above the soft ceiling co-signed by a second prescriber",
     )
     return order
 
@@ -209,6 +276,14 @@ def start_dosing(
         raise _err("order", "no dose ordered yet")
     if session.needs_verification and order.verified_at is None:
         raise _err("order", "an IV/IM dose needs a second clinician's verification before administration")
+    if order.cosign_required and order.cosigned_at is None:
+        ceilings = order.calculation.get("ceilings") or {}
+        raise _err(
+            "cosign",
+            f"the dose {order.dose_mg} mg is above the soft ceiling {ceilings.get('soft_mg', '?')} mg "
+            f"({ceilings.get('soft_rule', '')}): a second prescriber's co-signature is required before "
+            "administration",
+        )
     try:
         prod = domain.product(product_code)
     except ValueError as exc:

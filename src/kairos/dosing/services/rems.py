@@ -39,6 +39,10 @@ def sign_rems_form(actor: Actor, session: DosingSession) -> RemsForm:
     if built.problems:
         raise ValidationError({"form": [f"{p.code}: {p.message}" for p in built.problems]})
     form.fields = built.to_dict()
+    # The prescriber's pre-dose caution decisions travel with the signed form (issue #12 §2).
+    form.fields["predose_decisions"] = [
+        d.as_dict() for d in session.caution_decisions.select_related("decided_by")
+    ]
     form.signed_by, form.signed_at = actor, timezone.now()
     form.save(update_fields=["fields", "signed_by", "signed_at"])
     record(

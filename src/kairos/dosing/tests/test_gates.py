@@ -141,17 +141,22 @@ def test_esketamine_dose_must_be_whole_devices_even_with_override(org, patient, 
 
 def test_iv_admixture_never_undiluted(org, patient, site, t0):
     s = checked_in(org, patient, t0, protocol="iv-racemic")
-    # cap (100 mg, §2.2) is a rule: above it needs an override, and the admixture still must be dilute
+    # the computed dose is a rule: another dose needs an override, and the admixture still must be dilute
     with pytest.raises(ValidationError, match="override_reason"):
-        services.order_dose(org.prescriber, s, dose_mg=120)
+        services.order_dose(org.prescriber, s, dose_mg=70)
     with pytest.raises(ValidationError, match="dose_mg"):
         services.order_dose(org.prescriber, s, dose_mg=1200, override_reason="deliberately absurd test dose")
+    # issue #12 §4: 120 mg for 80 kg (1.5 mg/kg) was accepted with a reason; now above the hard ceiling
+    with pytest.raises(ValidationError, match="hard ceiling 80 mg"):
+        services.order_dose(
+            org.prescriber, s, dose_mg=120, override_reason="documented higher dose after titration review"
+        )
     order = services.order_dose(
-        org.prescriber, s, dose_mg=120, override_reason="documented higher dose after titration review"
+        org.prescriber, s, dose_mg=70, override_reason="documented higher dose after titration review"
     )
     # diluted admixture: drug volume below the bag volume, final concentration well under the 100 mg/mL vial
     assert order.drug_volume_ml < order.total_volume_ml
-    assert float(order.concentration_mg_ml) == pytest.approx(120 / float(order.total_volume_ml), abs=1e-3)
+    assert float(order.concentration_mg_ml) == pytest.approx(70 / float(order.total_volume_ml), abs=1e-3)
     assert float(order.concentration_mg_ml) < 100
 
 
@@ -182,6 +187,7 @@ def test_scoping_other_clinic_is_404(org, south_patient, t0):
 def test_esketamine_high_bp_is_a_caution_not_a_hold(org, patient, site, t0, enrolled):
     # label 'general guide' >140/90 → consider delaying (§1.5 S4 §5.6); no hold on the esketamine route
     s = checked_in(org, patient, t0, vitals={"sbp": 150, "dbp": 95, "heart_rate": 80, "spo2": 98})
-    assert s.status == "prechecks_done"
+    # issue #12 §2: a caution no longer moves to "pre-checks done"; it awaits the prescriber's decision
+    assert s.status == "checked_in"
     assert s.precheck.gate_outcome == "caution"
     assert "bp_above_label_guide" in [f["code"] for f in s.precheck.gate_result["findings"]]
