@@ -73,6 +73,11 @@ def test_other_forms_bad(org, patient, client_for, url, data):
 
 
 def test_consent_document_of_another_clinic_refused(org, patient, client_for):
+    # the patient's clinic has its own current document, so the far document is refused for its clinic
+    # alone (not because north has nothing to accept); the reason is asserted, not just the status
+    m.ConsentDocument.objects.create(
+        clinic=org.north, version=1, title="t", body="b", created_by=org.prescriber
+    )
     doc = m.ConsentDocument.objects.create(
         clinic=org.far, version=1, title="t", body="b", created_by=org.far_prescriber
     )
@@ -81,7 +86,8 @@ def test_consent_document_of_another_clinic_refused(org, patient, client_for):
         f"/intake/patient/{patient.pk}/consent/",
         {"document": str(doc.pk), "typed_name": "Pat Ient"},
     )
-    assert b"document" in r.content
+    assert r.status_code == 400
+    assert r.context["form"].errors["document"] == ["document: not a consent document of this clinic"]
 
 
 @pytest.mark.parametrize(
