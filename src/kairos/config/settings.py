@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "kairos.intake",
     "kairos.dosing",
     "kairos.measures",
+    "kairos.rulesets",
 ]
 
 MIDDLEWARE = [

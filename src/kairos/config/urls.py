@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("kairos.measures.urls")),
     path("", include("kairos.courses.urls")),
     path("intake/", include("kairos.intake.urls")),
+    path("rules/", include("kairos.rulesets.urls")),
 ]

@@ -75,6 +75,10 @@ class Act(enum.StrEnum):
     RESEARCH_VIEW = "research.view"  # de-identified analytics and simulation only
     # measurement-based care: clinic outcomes dashboard (aggregates; CSV export is always de-identified)
     OUTCOMES_VIEW = "outcomes.view"
+    # clinic overrides of clinical thresholds (issue #12 §7): read the effective rules and their sources;
+    # sign a bounded, versioned override (or a revert to the cited default) with a reason
+    RULES_VIEW = "rules.view"
+    RULES_OVERRIDE = "rules.override"
 
 
 P, N, T, F, A, AU, R = (
@@ -127,6 +131,8 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.ALERT_VIEW: CLINICAL | {AU},
     Act.ALERT_ACK: frozenset({P, N}),
     Act.MEASURE_SETTINGS: frozenset({A}),
+    Act.RULES_VIEW: CLINICAL | {A, AU},  # the rules hold no patient data; the admin and auditor review them
+    Act.RULES_OVERRIDE: frozenset({P}),  # a named prescriber signs each override
 }
 
 # Roles that may request break-glass access to a patient outside their normal reach.
