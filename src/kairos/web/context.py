@@ -21,6 +21,7 @@ def kairos(request: HttpRequest) -> dict[str, Any]:
             "board": policies.any_clinic(user, Act.BOARD_VIEW),
             "sessions": policies.any_clinic(user, Act.SESSION_VIEW),
             "alerts": policies.any_clinic(user, Act.ALERT_VIEW),
+            "rules": policies.any_clinic(user, Act.RULES_VIEW),
             "outcomes": policies.any_clinic(user, Act.OUTCOMES_VIEW)
             or policies.any_clinic(user, Act.RESEARCH_VIEW),
         }
