@@ -6,6 +6,7 @@ import json
 import pytest
 
 from kairos.clinical.fhir_import import (
+    AnswerDisagreement,
     FhirImportError,
     check_same_visit_consistency,
     import_questionnaire_response,
@@ -211,20 +212,43 @@ def test_conflicting_scored_duplicate_raises():
         )
 
 
-def test_ordinal_only_and_disagreeing_ordinal():
+def test_ordinal_only_is_read_and_a_disagreeing_ordinal_is_refused_naming_the_item():
     ext = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
-    items = [
-        {"linkId": "/69725-0", "answer": [{"valueCoding": {"system": "http://example.org/x", "code": "a",
-                                                           "extension": [{"url": ext, "valueDecimal": 2}]}}]},
-        {"linkId": "/68509-9", "answer": [{"valueCoding": {"code": "LA6571-9",
-                                                           "extension": [{"url": ext, "valueDecimal": 1}]}}]},
-    ]  # fmt: skip
+    ordinal_only = {
+        "linkId": "/69725-0",
+        "answer": [
+            {
+                "valueCoding": {
+                    "system": "http://example.org/x",
+                    "code": "a",
+                    "extension": [{"url": ext, "valueDecimal": 2}],
+                }
+            }
+        ],
+    }
+    agreeing = {
+        "linkId": "/68509-9",
+        "answer": [{"valueCoding": {"code": "LA6571-9", "extension": [{"url": ext, "valueDecimal": 3}]}}],
+    }
+    disagreeing = {"linkId": "/68509-9", "answer": [{"valueCoding": {
+        "code": "LA6571-9", "extension": [{"url": ext, "valueDecimal": 1}]}}]}  # fmt: skip
     res = import_questionnaire_response(
-        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+        {"resourceType": "QuestionnaireResponse", "status": "completed", "item": [ordinal_only, agreeing]}
     )
     assert res.instrument_id == "gad2"  # two GAD items only: the 2-item screen is the closest fit
     assert res.answers == {"1": 2, "2": 3}
-    assert any("disagrees" in w for w in res.warnings)
+    assert res.warnings == ()
+    with pytest.raises(
+        AnswerDisagreement, match=r"item /68509-9: answer code LA6571-9 means 3 .* says 1"
+    ) as exc:
+        import_questionnaire_response(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "status": "completed",
+                "item": [ordinal_only, disagreeing],
+            }
+        )
+    assert exc.value.field == "item"
 
 
 def test_synthea_phq2_greater_than_phq9_detected():
