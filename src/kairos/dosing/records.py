@@ -65,6 +65,9 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
         else {
             "weight_kg": str(pc.weight.weight_kg) if pc.weight_id else None,
             "weight_loinc": domain.LOINC["weight"][0],
+            "height_cm": str(pc.height.height_cm) if pc.height_id else None,
+            "height_measured_at": _iso(pc.height.measured_at) if pc.height_id else None,
+            "gate_run": pc.gate_run,
             "last_food_at": _iso(pc.last_food_at),
             "last_liquid_at": _iso(pc.last_liquid_at),
             "ride_home_confirmed": pc.ride_home_confirmed,
@@ -84,6 +87,10 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
                 "at": _iso(pc.override_at),
             },
         },
+        "caution_decisions": [
+            {**d.as_dict(), "gate_run": d.gate_run, "findings": d.findings}
+            for d in session.caution_decisions.select_related("decided_by")
+        ],
         "order": None
         if order is None
         else {
@@ -104,6 +111,10 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
             else str(order.injection_volume_ml),
             "outside_limits": order.outside_limits,
             "override_reason": order.override_reason,
+            "ceilings": order.calculation.get("ceilings"),
+            "cosign_required": order.cosign_required,
+            "cosigned_by": order.cosigned_by.get_username() if order.cosigned_by_id else None,
+            "cosigned_at": _iso(order.cosigned_at),
             "reasons": (order.calculation.get("computed") or {}).get("reasons", []),
             "ordered_by": order.ordered_by.get_username(),
             "ordered_at": _iso(order.ordered_at),
@@ -169,6 +180,7 @@ def session_record(session: DosingSession, now: dt.datetime | None = None) -> di
                 "escort_present": n.escort_present,
                 "dissociation_resolved": n.dissociation_resolved,
                 "amendment_reason": n.amendment_reason,
+                "predose_decisions": n.predose_decisions,
                 "author": n.author.get_username(),
                 "signature": None
                 if n.signed_at is None

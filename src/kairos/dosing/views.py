@@ -24,6 +24,7 @@ from kairos.core.policies import Act
 from kairos.dosing import adapters, charts, domain, records, selectors, services
 from kairos.dosing.models import (
     SERIOUSNESS,
+    Decision,
     DosingSession,
     Escalation,
     EventOutcome,
@@ -115,6 +116,13 @@ def session_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _pending_cautions(session: DosingSession) -> list[dict[str, Any]]:
+    """The cautions awaiting a prescriber's decision, shown while the session is checked in."""
+    from kairos.dosing.services.common import pending_cautions
+
+    return pending_cautions(session) if session.status == "checked_in" else []
+
+
 def _context(request: HttpRequest, session: DosingSession, errors: list[str] | None = None) -> dict[str, Any]:
     now = timezone.now()
     user = request.user
@@ -140,6 +148,9 @@ def _context(request: HttpRequest, session: DosingSession, errors: list[str] | N
         "can_order": policies.can(user, Act.DOSE_ORDER, cid),
         "can_verify": policies.can(user, Act.DOSE_VERIFY, cid),
         "can_override": policies.can(user, Act.GATE_OVERRIDE, cid),
+        "caution_decisions": list(session.caution_decisions.select_related("decided_by")),
+        "pending_cautions": _pending_cautions(session),
+        "decision_choices": Decision.choices,
         "can_sign": policies.can(user, Act.SESSION_SIGN, cid) and session.responsible_clinician_id == user.pk,
         "can_integrate": policies.can(user, Act.INTEGRATION_VIEW, cid),
         "products": domain.products_for(session.drug, session.route),
@@ -188,6 +199,7 @@ def _do_check_in(request: HttpRequest, s: DosingSession) -> Any:
         no_driving_acknowledged=_bool(request, "no_driving_acknowledged"),
         vitals=_vitals(request),
         weight_kg=request.POST.get("weight_kg") or None,
+        height_cm=request.POST.get("height_cm") or None,
         last_food_at=_when(request, s, "last_food_at"),
         last_liquid_at=_when(request, s, "last_liquid_at"),
         escort_name=request.POST.get("escort_name", ""),
@@ -257,7 +269,15 @@ ACTIONS: dict[str, Callable[[HttpRequest, DosingSession], Any]] = {
     "override": lambda r, s: services.override_hold(
         actor_of(r), s, reason=r.POST.get("reason", ""), version=_version(r)
     ),
+    "decide": lambda r, s: services.decide_cautions(
+        actor_of(r),
+        s,
+        decision=r.POST.get("decision", ""),
+        reason=r.POST.get("reason", ""),
+        version=_version(r),
+    ),
     "order": _do_order,
+    "cosign": lambda r, s: services.cosign_dose(actor_of(r), s),
     "verify": lambda r, s: services.verify_dose(actor_of(r), s),
     "start": lambda r, s: services.start_dosing(
         actor_of(r),
@@ -398,6 +418,7 @@ def rems_form(request: HttpRequest, session_id: int) -> HttpResponse:
             "form": form,
             "sections": form.sections(),
             "tracking": tracking,
+            "decisions": list(session.caution_decisions.select_related("decided_by")),
             "errors": errors,
             "can_submit": policies.can(request.user, Act.REMS_SUBMIT, session.clinic_id),
         },

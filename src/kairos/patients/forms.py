@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from kairos.patients.models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient
 
@@ -33,6 +34,22 @@ class NewPatientForm(PatientForm):
         clinic.choices = clinics
         if len(clinics) == 1:
             clinic.initial = clinics[0][0]
+
+
+class HeightForm(forms.Form):
+    """Body height (cm); the range is the dosing rules' height.min_cm / height.max_cm (the service checks it
+    again and names the range)."""
+
+    height_cm = forms.DecimalField(label="Height (cm)", decimal_places=1, max_digits=4)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from kairos.patients.services import height_bounds
+
+        lo, hi = height_bounds()
+        field = self.fields["height_cm"]
+        assert isinstance(field, forms.DecimalField)
+        field.validators.extend([MinValueValidator(lo), MaxValueValidator(hi)])
 
 
 class WeightForm(forms.Form):

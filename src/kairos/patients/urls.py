@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:patient_id>/", views.chart, name="chart"),
     path("<int:patient_id>/edit/", views.patient_edit, name="edit"),
     path("<int:patient_id>/weights/", views.weight_add, name="weight_add"),
+    path("<int:patient_id>/heights/", views.height_add, name="height_add"),
 ]

@@ -14,7 +14,7 @@ from kairos.core.actor import actor_of
 from kairos.core.forms import add_service_errors
 from kairos.core.policies import Act
 from kairos.patients import selectors, services
-from kairos.patients.forms import NewPatientForm, PatientForm, WeightForm
+from kairos.patients.forms import HeightForm, NewPatientForm, PatientForm, WeightForm
 
 
 @login_required
@@ -87,6 +87,8 @@ def chart(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "weights": weights,
         "weight_form": WeightForm(),
+        "heights": list(patient.heights.all()[:5]),
+        "height_form": HeightForm(),
         "can_weigh": policies.can(request.user, Act.WEIGHT_RECORD, patient.clinic_id),
         "can_edit": policies.can(request.user, Act.PATIENT_EDIT, patient.clinic_id),
         "break_glass": getattr(patient, "break_glass", None),
@@ -109,4 +111,23 @@ def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
             request, "patients/_weight_form.html", {"patient": patient, "weight_form": form}, status=400
         )
     messages.success(request, "Weight recorded.")
+    return redirect("patients:chart", patient_id=patient.pk)
+
+
+@login_required
+@require_POST
+def height_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record a body height (the ideal/adjusted dosing weight needs a recent one; issue #12 §4)."""
+    patient = selectors.get_patient(request.user, patient_id, Act.WEIGHT_RECORD)
+    form = HeightForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_height(actor_of(request), patient, form.cleaned_data["height_cm"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        return render(
+            request, "patients/_height_form.html", {"patient": patient, "height_form": form}, status=400
+        )
+    messages.success(request, "Height recorded.")
     return redirect("patients:chart", patient_id=patient.pk)
