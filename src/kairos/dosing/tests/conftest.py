@@ -7,15 +7,19 @@ from django.utils import timezone
 
 from kairos.dosing import selectors, services
 from kairos.dosing.models import RemsSiteProfile
+from kairos.intake import services as intake_services
 
 GOOD_VITALS = {"sbp": 124, "dbp": 78, "heart_rate": 72, "spo2": 98, "resp_rate": 14}
 
 
 @pytest.fixture
-def enrolled(monkeypatch):
-    """The patient is enrolled in the Spravato REMS (intake's RemsEnrolment is another app's model)."""
-    when = timezone.now() - dt.timedelta(days=30)
-    monkeypatch.setattr(selectors, "patient_enrolled_at", lambda patient: when)
+def enrolled(org, patient):
+    """The patient is enrolled in the Spravato REMS 30 days ago, recorded through intake's real service
+    and read back through the real lookup (no stub: breaking the lookup fails the dosing tests)."""
+    day = timezone.localdate(timezone=patient.clinic.tz) - dt.timedelta(days=30)
+    intake_services.enrol_rems(org.nurse, patient, enrolled_on=day, confirmation_id="RP-TEST-30")
+    when = selectors.patient_enrolled_at(patient)
+    assert when == dt.datetime.combine(day, dt.time(), tzinfo=patient.clinic.tz)
     return when
 
 
