@@ -53,7 +53,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:g}"
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)  # never a rounded value
     if isinstance(value, tuple | list):
         return ", ".join(_fmt(v) for v in value)
     return str(value)
