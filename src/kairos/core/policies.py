@@ -131,7 +131,7 @@ POLICY: dict[Act, frozenset[Role]] = {
     Act.ALERT_VIEW: CLINICAL | {AU},
     Act.ALERT_ACK: frozenset({P, N}),
     Act.MEASURE_SETTINGS: frozenset({A}),
-    Act.RULES_VIEW: CLINICAL | {A, AU},  # the rules hold no patient data; the admin and auditor review them
+    Act.RULES_VIEW: CLINICAL | {AU},  # clinical governance: not front desk, clinic admin or researcher
     Act.RULES_OVERRIDE: frozenset({P}),  # a named prescriber signs each override
 }
 

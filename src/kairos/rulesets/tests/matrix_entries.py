@@ -7,7 +7,7 @@ from typing import Any
 
 from kairos.access.tests.matrix import FOREIGN, Entry, World
 
-RULE_READERS = frozenset({"prescriber", "nurse", "therapist", "admin", "auditor"})
+RULE_READERS = frozenset({"prescriber", "nurse", "therapist", "auditor"})  # CLINICAL_READERS
 PRESCRIBERS = frozenset({"prescriber"})
 KEY = "spo2.alarm_below"
 WHY = "matrix: clinic protocol sets a lower alarm"
