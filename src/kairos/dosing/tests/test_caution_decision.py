@@ -152,6 +152,8 @@ def test_decision_shown_on_the_session_page_and_copied_into_the_note(org, patien
     c.force_login(org.nurse)
     page = c.get(reverse("dosing:detail", args=[s.pk])).content.decode()
     assert 'data-testid="caution-decisions"' in page and REASON in page
+    flowsheet = c.get(reverse("dosing:flowsheet", args=[s.pk])).content.decode()
+    assert 'data-testid="flowsheet-decisions"' in flowsheet and "pregnancy_unknown" in flowsheet
     note = DischargeNote.objects.create(
         session=s, discharged_at=t0 + dt.timedelta(hours=2), summary="uneventful", author=org.nurse
     )
@@ -172,3 +174,41 @@ def test_esketamine_caution_decision_on_the_rems_form(org, patient, site, t0, en
     c.force_login(org.prescriber)
     page = c.get(reverse("dosing:rems_form", args=[s.pk])).content.decode()
     assert 'data-testid="rems-decisions"' in page and "bp_above_label_guide" in page
+
+
+def test_signed_rems_form_and_note_carry_the_decision(org, patient, site, t0, enrolled):
+    from kairos.dosing.tests.conftest import GOOD_VITALS
+
+    m = dt.timedelta(minutes=1)
+    s = checked_in(org, patient, t0, vitals={"sbp": 150, "dbp": 95, "heart_rate": 80, "spo2": 98})
+    reason = "known hypertension, stable at 150/95 for months"
+    services.decide_cautions(org.prescriber, s, decision="proceed", reason=reason)
+    services.order_dose(org.prescriber, s)
+    first = t0 + 10 * m
+    services.start_dosing(org.nurse, s, product_code="spravato-56", lot_number="LOT123", at=first)
+    services.record_device(org.nurse, s, at=first + 5 * m)
+    services.add_reading(
+        org.nurse, s, taken_at=first + 40 * m, vitals={"sbp": 130, "dbp": 82, "heart_rate": 76, "spo2": 97}
+    )
+    services.add_reading(
+        org.nurse,
+        s,
+        taken_at=first + 45 * m,
+        moaas=5,
+        cadss6={"1": 0, "2": 0, "6": 0, "7": 0, "15": 0, "22": 0},
+    )
+    services.add_reading(org.nurse, s, taken_at=first + 118 * m, vitals=GOOD_VITALS, moaas=5)
+    note = services.discharge(
+        org.nurse,
+        s,
+        escort_present=True,
+        dissociation_resolved=True,
+        summary="Tolerated well.",
+        ready_to_leave_minutes=90,
+        at=first + 125 * m,
+    )
+    signed = services.sign_note(org.prescriber, note)
+    assert signed.predose_decisions[0]["codes"] == ["bp_above_label_guide"]
+    form = services.sign_rems_form(org.nurse, s)
+    assert form.fields["predose_decisions"][0]["decision"] == "proceed"
+    assert form.fields["predose_decisions"][0]["reason"] == reason
