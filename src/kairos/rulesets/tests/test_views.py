@@ -215,3 +215,16 @@ def test_tag_marks_an_unknown_rule_instead_of_failing_the_page(org):
         Context({"clinic": org.north})
     )
     assert "⚠ unknown rule safety.nope" in html
+
+
+def test_a_true_false_param_is_a_select_of_true_and_false(org, client_for):
+    c = client_for(org.prescriber)
+    url = _param_url(org, ruleset="measures", key="rapid_24h.enabled")
+    page = c.get(url).content.decode()
+    assert '<option value="true" selected>true</option><option value="false">false</option>' in page
+    assert _post(c, url, "maybe").status_code == 400
+    assert _post(c, url, "false").status_code == 302
+    assert RuleOverride.objects.get().value is False
+    from kairos.rulesets.selectors import effective_rules
+
+    assert effective_rules(org.north.pk, "measures")["rapid_24h.enabled"] is False
