@@ -56,20 +56,32 @@ def test_unknown_instrument():
 
 
 @pytest.mark.parametrize(
-    ("base", "score", "cat"),
+    ("base", "score", "cat", "pct"),
     [
-        (30, 15, "response"),  # exactly 50 %
-        (30, 16, "partial"),  # 46.7 %
-        (32, 24, "partial"),  # 25 %
-        (32, 25, "non-response"),  # 21.9 %
-        (30, 10, "remission"),
-        (30, 33, "non-response"),  # worse
+        (30, 15, "response", 50.0),  # exactly 50 % (§3: response ≥ 50 % reduction)
+        (30, 16, "partial", 46.6667),  # 14/30
+        (32, 24, "partial", 25.0),  # 8/32: partial from 25 % (⚠ common convention 25–49 %)
+        (32, 25, "non-response", 21.875),  # 7/32
+        (30, 10, "remission", 66.6667),  # 20/30, and MADRS ≤ 10
+        (30, 33, "non-response", -10.0),  # worse by 3/30
     ],
 )
-def test_categories(base, score, cat):
+def test_categories(base, score, cat, pct):
     o = course([(-1, base), (7, score)])
     assert o.current == cat
-    assert o.latest_reduction_pct == pytest.approx(percent_reduction(base, score))
+    assert o.latest_reduction_pct == pytest.approx(pct, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("base", "score", "pct"),
+    [(30, 15, 50.0), (40, 10, 75.0), (32, 25, 21.875), (20, 25, -25.0), (27, 0, 100.0), (10, 10, 0.0)],
+)
+def test_percent_reduction_values(base, score, pct):
+    assert percent_reduction(base, score) == pytest.approx(pct, abs=1e-12)
+
+
+def test_percent_reduction_of_a_zero_baseline_is_undefined():
+    assert percent_reduction(0, 5) is None
 
 
 def test_baseline_is_last_before_first_dose_and_stale_flag():
