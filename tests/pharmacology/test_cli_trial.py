@@ -4,14 +4,60 @@ import sys
 from pathlib import Path
 
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from kairos.cli.main import main
 
+STAT_BLOCKS = ("cmax_s_ng_ml", "time_above_threshold_min", "peak_occupancy_estimate", "madrs_change_endpoint")
+
+
+def _trial_json(capsys, *extra: str) -> tuple[str, dict]:
+    assert main(["trial", "--protocol", "iv-racemic", "--n", "64", *extra, "--json"]) == 0
+    raw = capsys.readouterr().out
+    return raw, json.loads(raw)
+
 
 def test_trial_json(capsys):
-    assert main(["trial", "--protocol", "iv-racemic", "--n", "64", "--seed", "3", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["n"] == 64 and 0 <= out["response_rate"]["rate"] <= 1
+    """The JSON contract: its keys, the echo of the inputs, intervals that contain their estimate, a
+    response rate that is a whole number of the 64 patients with its Wilson interval (statsmodels as the
+    independent oracle), and determinism by seed."""
+    raw, out = _trial_json(capsys, "--seed", "3")
+    assert set(out) == {
+        "regimen",
+        "n",
+        "seed",
+        *STAT_BLOCKS,
+        "threshold_ng_ml",
+        "response_rate",
+        "disclaimer",
+    }
+    assert (out["regimen"], out["n"], out["seed"]) == ("iv-racemic", 64, 3)
+    assert "not an individual prediction" in out["disclaimer"]
+    for name in STAT_BLOCKS:
+        block = out[name]
+        assert set(block) == {"mean", "ci95", "band_5_95"}, name
+        lo, hi = block["ci95"]
+        b5, b95 = block["band_5_95"]
+        assert lo <= block["mean"] <= hi, name
+        assert b5 <= b95, name
+        assert b5 <= lo and hi <= b95, name  # the mean's interval lies inside the population band
+    assert 0.0 <= out["peak_occupancy_estimate"]["band_5_95"][0]
+    assert out["peak_occupancy_estimate"]["band_5_95"][1] <= 1.0
+    assert out["time_above_threshold_min"]["band_5_95"][0] >= 0.0
+    rr = out["response_rate"]
+    assert set(rr) == {"rate", "ci95"}
+    responders = round(rr["rate"] * 64)
+    assert rr["rate"] == responders / 64
+    assert 0 < responders < 64
+    wilson = proportion_confint(responders, 64, alpha=0.05, method="wilson")
+    # the engine rounds z to 1.96 (statsmodels uses 1.959964…): agreement to 1e-5, not to machine precision
+    assert rr["ci95"] == pytest.approx(list(wilson), abs=1e-5)
+    # determinism: the same seed prints the same bytes; another seed another trial
+    again, _ = _trial_json(capsys, "--seed", "3")
+    assert again == raw
+    _, other = _trial_json(capsys, "--seed", "4")
+    assert other["seed"] == 4
+    assert other["cmax_s_ng_ml"]["mean"] != out["cmax_s_ng_ml"]["mean"]
 
 
 def test_trial_compare_text_and_plot(capsys, tmp_path):
