@@ -49,7 +49,7 @@ def test_item_thresholds_from_reference(iid, n, item, below, at):
 
 
 def test_qids_alert_survives_unscored_total():
-    a = zeros(16) | {"12": 2, "1": None}
+    a = zeros(16) | {"12": 2, "5": None}  # sad mood (a one-item domain) blank: no total
     s = score("qids_sr16", a)
     assert s.total is None
     assert codes(evaluate_alerts(s)) == ["qids_item12"]

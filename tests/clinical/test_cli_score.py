@@ -75,7 +75,7 @@ def test_human_output(capsys):
     rc = main(["score", "phq9", "1", "-", "1", "1", "1", "1", "1", "1", "0"])
     assert "prorated from raw 7" in capsys.readouterr().out
     assert main(["score", "cssrs", "0", "0", "-", "-", "-", "0", "-"]) == 0
-    assert "not scored — none" in capsys.readouterr().out
+    assert "C-SSRS Screener (v1.0.0): risk none" in capsys.readouterr().out
 
 
 def test_real_console_script():

@@ -275,7 +275,11 @@ def test_cssrs_triage(vals, level):
 
 def test_cssrs_blank_applicable_item_flagged_not_imputed():
     s = score("cssrs_screener", {"1": 1, "2": 1, "3": None, "4": 0, "5": 0, "6": 1})
-    assert s.severity == "moderate"  # 6 yes, 6b unknown: the known minimum, never assumed
+    # 6 yes, 6b blank: 6b "yes" would make it high, so the triage is not assessed (issue #12 §5); the
+    # answered items give at least moderate (6 lifetime), never assumed lower
+    assert s.severity is None
+    assert s.minimum_severity == "moderate"
+    assert s.has_flag("not_assessed")
     assert {f.item for f in s.flags if f.code == "safety_item_unanswered"} == {"3", "6b"}
 
 
@@ -340,8 +344,8 @@ def test_dast10_item3_reverse_scored():
 def test_bladder_screen_and_audit_c():
     assert score("bladder_sx", answers([0] * 5)).severity == "no symptoms"
     assert score("bladder_sx", answers([0, 0, 0, 0, 1])).severity == "symptoms reported"
-    assert score("audit_c", answers([1, 1, 1])).severity == "negative screen"
-    assert score("audit_c", answers([2, 1, 1])).severity == "positive screen"
+    assert score("audit_c", answers([1, 1, 1]), sex="male").severity == "negative screen"  # 3 < 4 (men)
+    assert score("audit_c", answers([2, 1, 1]), sex="male").severity == "positive screen"
     assert score("icsi", answers([5, 5, 5, 5])).total == 20
 
 
@@ -389,22 +393,28 @@ def test_safety_item_never_prorated(iid, item, n):
     assert flag.item == item
 
 
-@pytest.mark.parametrize("iid", ["gad7", "pcl5", "hamd17", "qids_sr16", "moaas"])
-def test_no_proration_rule_leaves_total_unscored(iid):
+@pytest.mark.parametrize(("iid", "blank"), [("gad7", "1"), ("pcl5", "1"), ("hamd17", "1"), ("qids_sr16", "5"),
+                                           ("moaas", "1")])  # fmt: skip
+def test_no_proration_rule_leaves_total_unscored(iid, blank):
+    # QIDS: item 5 is the sad-mood domain's only item (a blank item of a multi-item domain is scored from
+    # the others, issue #12 §5)
     inst = get(iid)
     a = {i.id: min(i.values) for i in inst.scored_items}
-    a[inst.scored_items[0].id] = None
+    a[blank] = None
     s = score(iid, a)
     assert s.total is None
     assert s.has_flag("incomplete")
 
 
-def test_qids_partial_group_domain_unknown():
+def test_qids_partial_group_domain_scored_from_answered_items():
+    # issue #12 §5: a domain is scored when at least one of its items is answered (was: unknown)
     a = answers([1] * 16)
     a["3"] = None
     s = score("qids_sr16", a)
-    assert s.domains["sleep"] is None
-    assert s.raw_total == 9
+    assert s.domains["sleep"] == 1
+    assert s.total == 9  # nine domains of 1
+    assert s.missing == ()
+    assert [f.code for f in s.flags] == ["domain_partial"]  # sleep item 3 blank is not an either/or gap
 
 
 # --- bad input ----------------------------------------------------------------------------------

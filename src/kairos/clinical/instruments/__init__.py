@@ -9,6 +9,7 @@ definitions (:class:`Instrument`, :class:`Item`, :class:`AnswerOption`) and resu
 from __future__ import annotations
 
 from .model import (
+    SEXES,
     AnswerError,
     AnswerOption,
     Band,
@@ -23,12 +24,14 @@ from .model import (
     RecallPeriod,
     Score,
     ScoringRule,
+    SexError,
     UnknownInstrumentError,
 )
 from .scoring import SCORER_VERSION, all_instruments, get, overlapping, score
 
 __all__ = [
     "SCORER_VERSION",
+    "SEXES",
     "AnswerError",
     "AnswerOption",
     "Band",
@@ -43,6 +46,7 @@ __all__ = [
     "RecallPeriod",
     "Score",
     "ScoringRule",
+    "SexError",
     "UnknownInstrumentError",
     "all_instruments",
     "get",

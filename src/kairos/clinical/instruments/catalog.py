@@ -296,6 +296,9 @@ QIDS_SR16 = Instrument(
         ("energy", ("14",)),
         ("psychomotor", ("15", "16")),
     ),
+    # The form asks for 6 or 7 and for 8 or 9 (decreased or increased appetite / weight): the other item of
+    # each pair is left blank (form instructions; issue #12 §5). §4.5 scores the domain as max(6,7,8,9).
+    either_or=(("6", "7"), ("8", "9")),
     bands=(
         Band(0, 5, "none"),
         Band(6, 10, "mild"),
@@ -306,7 +309,13 @@ QIDS_SR16 = Instrument(
     bands_source="§4.5 ✅ S26",
     licence=Licence.FREE,
     licence_note="Freely available for clinical and research use (ids-qids.org) — keep attribution (§4.2 ◐)",
-    missing=NO_PRORATION,
+    missing=MissingRule(
+        "Each domain is scored from its answered items (max of the answered ones); a domain with no item "
+        "answered leaves the total unscored. Item 12 (suicidal ideation) is never prorated.",
+        "§4.5 (max-of-groups rule) ✅ S26; scoring a domain from its answered items: issue #12 §5 (Rush 2003 "
+        "scoring rule, general knowledge ⚠)",
+        confirmed=False,
+    ),
     source="§4.5 (max-of-groups rule) ✅ S26; item wording/anchors not in the reference (short labels)",
     cutoff_keys=("outcomes:response.min_reduction_pct", "outcomes:remission.qids_sr16"),
     alert_codes=("qids_item12",),
@@ -652,13 +661,17 @@ AUDIT_C = Instrument(
     ),
     scoring=ScoringRule.SUM,
     bands=(),
-    bands_source="positive-screen cut-off configurable (⚠ not in the reference)",
+    bands_source="positive screen at sex-specific cut-offs (>=4 men, >=3 women; other/unknown sex: the lower); "
+    "configurable (⚠ not in the reference)",
     licence=Licence.FREE,
     licence_note="WHO AUDIT (free to use) — general knowledge ⚠; labels only",
     missing=NO_PRORATION,
     source="§5.4 names AUDIT-C (⚠ design proposal); 3 items 0-4 (general knowledge ⚠)",
-    cutoff_keys=("audit_c.positive_screen_min_total",),
-    screen_key="audit_c.positive_screen_min_total",
+    cutoff_keys=("audit_c.positive_screen_min_total_men", "audit_c.positive_screen_min_total_women"),
+    screen_by_sex=(
+        ("male", "audit_c.positive_screen_min_total_men"),
+        ("female", "audit_c.positive_screen_min_total_women"),
+    ),
 )
 
 INSTRUMENTS: tuple[Instrument, ...] = (

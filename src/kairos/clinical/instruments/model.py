@@ -32,6 +32,14 @@ class AnswerError(ValueError):
     """An answer is not one of the item's allowed values, or names an unknown item."""
 
 
+#: Administrative sex as a patient record holds it (FHIR AdministrativeGender).
+SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
+
+
+class SexError(ValueError):
+    """The sex given for sex-specific cut-offs is not one of :data:`SEXES`."""
+
+
 class UnknownInstrumentError(KeyError):
     """No instrument with that id."""
 
@@ -144,6 +152,13 @@ class Instrument:
     self_report_licence_key: str = ""  # clinician-entered unless the clinic declares this licence
     screen_key: str | None = None  # rules.instruments key: total >= value -> positive screen
     screen_labels: tuple[str, str] = ("negative screen", "positive screen")
+    # sex-specific screen cut-offs: (sex, rules.instruments key), e.g. AUDIT-C >=4 men, >=3 women. Used
+    # instead of ``screen_key``; a sex not listed (other/unknown/not given) gets the lowest of these cut-offs
+    # and a flag.
+    screen_by_sex: tuple[tuple[str, str], ...] = ()
+    # MAX_OF_GROUPS: item sets of which the form asks for only one (QIDS-SR16: 6 or 7, 8 or 9); a blank
+    # member whose partner is answered is expected, not a gap.
+    either_or: tuple[tuple[str, ...], ...] = ()
     cluster_rule: tuple[
         tuple[str, int], ...
     ] = ()  # (subscale, min endorsed items) for a provisional diagnosis
@@ -255,6 +270,10 @@ class Score:
     missing: tuple[str, ...] = ()
     domains: Mapping[str, int | None] = field(default_factory=dict)
     subscales: Mapping[str, int | None] = field(default_factory=dict)
+    # Triage instruments: the level the answered items establish. Equals ``severity`` when that is
+    # assessed; when a blank item could still raise the level, ``severity`` is None ("not assessed") and
+    # this is the floor the alerts act on.
+    minimum_severity: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
@@ -276,6 +295,7 @@ class Score:
             "total": self.total,
             "raw_total": self.raw_total,
             "severity": self.severity,
+            "minimum_severity": self.minimum_severity,
             "prorated": self.prorated,
             "complete": self.complete,
             "missing": list(self.missing),

@@ -13,6 +13,7 @@ from kairos.clinical.rules.instruments import RULES as INSTRUMENT_RULES
 
 from .catalog import INSTRUMENTS
 from .model import (
+    SEXES,
     AnswerError,
     ClinicOptions,
     Flag,
@@ -22,10 +23,13 @@ from .model import (
     Rater,
     Score,
     ScoringRule,
+    SexError,
     UnknownInstrumentError,
 )
 
-SCORER_VERSION = "1.0.0"
+# 1.1.0 (issue #12 §5): QIDS-SR16 domains scored from their answered items; C-SSRS triage "not assessed"
+# while a blank item could raise the level; AUDIT-C screened at sex-specific cut-offs.
+SCORER_VERSION = "1.1.0"
 
 # Flag codes (stable; used by alerts, the UI and exports).
 SAFETY_ITEM_UNANSWERED = "safety_item_unanswered"
@@ -38,6 +42,9 @@ RATER_MISMATCH = "rater_mismatch"
 SKIP_LOGIC_INCONSISTENT = "skip_logic_inconsistent"
 PROVISIONAL_DIAGNOSIS = "provisional_diagnosis"
 OVERLAPPING_RECALL = "overlapping_recall"
+DOMAIN_PARTIAL = "domain_partial"
+NOT_ASSESSED = "not_assessed"
+LOWER_CUTOFF_USED = "lower_cutoff_used"
 
 _BY_ID: dict[str, Instrument] = {i.id: i for i in INSTRUMENTS}
 _ALIASES = {
@@ -93,13 +100,19 @@ def score(
     answers: Mapping[str, object],
     *,
     clinic_options: ClinicOptions | None = None,
+    sex: str | None = None,
 ) -> Score:
     """Score one administration. ``answers`` maps item id -> answer value, or None for a blank item.
 
-    Items not in ``answers`` count as blank. Raises :class:`AnswerError` (a ``ValueError``) for an unknown
-    item or a value that is not one of the item's allowed answers, and :class:`LicenceError` for a
+    Items not in ``answers`` count as blank. ``sex`` is the patient's recorded sex (one of
+    :data:`~kairos.clinical.instruments.model.SEXES`, or None when not known); instruments with
+    sex-specific cut-offs (AUDIT-C) use it, and screen at the lowest cut-off, flagged, when it is not female
+    or male. Raises :class:`AnswerError` (a ``ValueError``) for an unknown item or a value that is not one of
+    the item's allowed answers, :class:`SexError` for a sex not in ``SEXES``, and :class:`LicenceError` for a
     self-reported C-SSRS without a declared electronic licence.
     """
+    if sex is not None and sex not in SEXES:
+        raise SexError(f"sex: {sex!r} is not one of {', '.join(SEXES)}")
     inst = get(instrument_id)
     opts = clinic_options or ClinicOptions()
     rules: RuleSet = opts.rules if opts.rules is not None else INSTRUMENT_RULES
@@ -135,7 +148,16 @@ def score(
         return _triage(inst, clean, flags)
 
     scored = inst.scored_items
-    missing = tuple(i.id for i in scored if clean[i.id] is None)
+    points = {i.id: i.option(v).points for i in scored if (v := clean[i.id]) is not None}
+    domains: dict[str, int | None] = {}
+    if inst.scoring is ScoringRule.MAX_OF_GROUPS:
+        domains, partial = _domains(inst, points)
+        # a domain with no answered item cannot be scored; its items are the missing ones
+        unscored = {i for name, ids in inst.groups if domains[name] is None for i in ids}
+        missing = tuple(i.id for i in scored if i.id in unscored)
+        flags += partial
+    else:
+        missing = tuple(i.id for i in scored if clean[i.id] is None)
     safety_missing = [i for i in scored if i.safety and clean[i.id] is None]
     for i in safety_missing:
         flags.append(
@@ -146,19 +168,18 @@ def score(
             )
         )
     if missing:
-        flags.append(Flag(INCOMPLETE, f"{len(missing)} of {len(scored)} items blank: {', '.join(missing)}"))
+        if inst.scoring is ScoringRule.MAX_OF_GROUPS:
+            empty = [f"{name} ({', '.join(ids)})" for name, ids in inst.groups if domains[name] is None]
+            why = f"{len(empty)} of {len(inst.groups)} domains have no item answered: {', '.join(empty)}"
+        else:
+            why = f"{len(missing)} of {len(scored)} items blank: {', '.join(missing)}"
+        flags.append(Flag(INCOMPLETE, why))
 
-    points = {i.id: i.option(v).points for i in scored if (v := clean[i.id]) is not None}
-    domains: dict[str, int | None] = {}
     prorated = False
     total: int | None
     if inst.scoring is ScoringRule.MAX_OF_GROUPS:
-        raw = 0
-        for name, ids in inst.groups:
-            vals = [points[i] for i in ids if i in points]
-            raw += max(vals, default=0)
-            domains[name] = max(vals) if len(vals) == len(ids) else None
-        total = None if missing else sum(v for v in domains.values() if v is not None)
+        raw = sum(v for v in domains.values() if v is not None)
+        total = None if missing else raw
     else:
         raw = sum(points.values())
         total = raw if not missing else None
@@ -199,7 +220,10 @@ def score(
 
     severity: str | None = None
     if total is not None:
-        if inst.screen_key is not None:
+        if inst.screen_by_sex:
+            cutoff = _sex_cutoff(inst, rules, sex, flags)
+            severity = inst.screen_labels[int(total >= cutoff)]
+        elif inst.screen_key is not None:
             severity = inst.screen_labels[int(total >= rules.num(inst.screen_key))]
         else:
             severity = inst.band(total)
@@ -220,11 +244,75 @@ def score(
     )
 
 
+def _domains(inst: Instrument, points: Mapping[str, int]) -> tuple[dict[str, int | None], list[Flag]]:
+    """MAX_OF_GROUPS: each domain's score is the max of its answered items (None when none is answered).
+
+    §4.5 / the published QIDS-SR16 rule: a domain is scored from the items answered, so a form filled as
+    instructed (6 or 7, 8 or 9) scores. A domain scored from a subset of its items is flagged, except for
+    the blank partner of an answered either/or item (expected by the form).
+    """
+    domains: dict[str, int | None] = {}
+    flags: list[Flag] = []
+    expected_blank = {
+        i for pair in inst.either_or if any(j in points for j in pair) for i in pair if i not in points
+    }
+    for name, ids in inst.groups:
+        vals = [points[i] for i in ids if i in points]
+        domains[name] = max(vals) if vals else None
+        gaps = [i for i in ids if i not in points and i not in expected_blank]
+        if vals and gaps:
+            used = ", ".join(i for i in ids if i in points)
+            flags.append(
+                Flag(
+                    DOMAIN_PARTIAL,
+                    f"domain {name} scored from item(s) {used} (max {domains[name]}); "
+                    f"item(s) {', '.join(gaps)} blank",
+                )
+            )
+    return domains, flags
+
+
+def _sex_cutoff(inst: Instrument, rules: RuleSet, sex: str | None, flags: list[Flag]) -> float:
+    """The screen cut-off for this sex; a sex without its own cut-off gets the lowest one, flagged."""
+    by_sex = dict(inst.screen_by_sex)
+    if sex in by_sex:
+        return rules.num(by_sex[sex])
+    cutoff = min(rules.num(key) for key in by_sex.values())
+    why = "sex not recorded" if sex in (None, "unknown") else f"sex recorded as {sex!r}"
+    flags.append(
+        Flag(
+            LOWER_CUTOFF_USED,
+            f"{why}: the lower cut-off (>={cutoff:g}) was used "
+            f"(cut-offs by sex: {', '.join(f'{k} >={rules.num(v):g}' for k, v in inst.screen_by_sex)})",
+        )
+    )
+    return cutoff
+
+
 _LEVELS = ("none", "low", "moderate", "high")
 
 
+def _triage_level(a: Mapping[str, int | None]) -> int:
+    """Index into ``_LEVELS`` of the highest positive item (§4.7): only answered "yes" items count."""
+    level = 0
+    if a["1"] == 1 or a["2"] == 1:
+        level = 1
+    if a["3"] == 1:
+        level = max(level, 2)
+    if a["4"] == 1 or a["5"] == 1:
+        level = 3
+    if a["6"] == 1 or a["6b"] == 1:
+        level = max(level, 3 if a["6b"] == 1 else 2)
+    return level
+
+
 def _triage(inst: Instrument, a: dict[str, int | None], flags: list[Flag]) -> Score:
-    """C-SSRS screener triage (§4.7 ◐). Skip logic: 3-5 only if 2 is yes; 6b only if 6 is yes."""
+    """C-SSRS screener triage (§4.7 ◐). Skip logic: 3-5 only if 2 is yes; 6b only if 6 is yes.
+
+    A blank item is "not assessed", never "no": when a blank item that the skip logic could still ask
+    would raise the level if it were "yes", the severity is None (not assessed) and ``minimum_severity``
+    carries the level the answered items establish, on which the alerts act.
+    """
     applicable = ["1", "2", "6"]
     if a["2"] == 1:
         applicable += ["3", "4", "5"]
@@ -243,31 +331,39 @@ def _triage(inst: Instrument, a: dict[str, int | None], flags: list[Flag]) -> Sc
         flags.append(
             Flag(
                 SAFETY_ITEM_UNANSWERED,
-                f"C-SSRS item {i} ({inst.item(i).label}) is blank; triage uses only answered items",
+                f"C-SSRS item {i} ({inst.item(i).label}) is blank: not assessed, never taken as no",
                 item=i,
             )
         )
-    level = 0
-    if a["1"] == 1 or a["2"] == 1:
-        level = 1
-    if a["3"] == 1:
-        level = max(level, 2)
-    if a["4"] == 1 or a["5"] == 1:
-        level = 3
-    if a["6"] == 1 or a["6b"] == 1:
-        level = max(level, 3 if a["6b"] == 1 else 2)
+    floor = _triage_level(a)
+    # Every blank item that could still be asked (3-5 unless item 2 is "no", 6b unless item 6 is "no")
+    # taken as "yes": the highest level the blanks could lead to.
+    closed = {"3": a["2"] == 0, "4": a["2"] == 0, "5": a["2"] == 0, "6b": a["6"] == 0}
+    open_blanks = [i for i, v in a.items() if v is None and not closed.get(i, False)]
+    ceiling = _triage_level(a | dict.fromkeys(open_blanks, 1))
+    severity: str | None = _LEVELS[floor]
+    if ceiling > floor:
+        severity = None
+        flags.append(
+            Flag(
+                NOT_ASSESSED,
+                f"triage not assessed: blank item(s) {', '.join(open_blanks)} could raise the level "
+                f"(the answered items give at least {_LEVELS[floor]})",
+            )
+        )
     return Score(
         instrument_id=inst.id,
         instrument_version=inst.version,
         scorer_version=SCORER_VERSION,
         total=None,
         raw_total=sum(1 for v in a.values() if v == 1),
-        severity=_LEVELS[level],
+        severity=severity,
         flags=tuple(flags),
         recall=inst.recall,
         prorated=False,
         answers=a,
         missing=missing,
+        minimum_severity=_LEVELS[floor],
     )
 
 

@@ -243,9 +243,19 @@ def evaluate_alerts(score: Score, rules: RuleSet = RULES) -> list[Alert]:
                     rule.threshold_key,
                 )
             )
-    if inst_id == "cssrs_screener" and score.severity in ("low", "moderate", "high"):
-        key = f"cssrs_{score.severity}"
-        alerts.append(_make(rules, key, key, f"C-SSRS screener triage: {score.severity} risk", None))
+    if inst_id == "cssrs_screener":
+        # A blank item leaves the triage "not assessed" (severity None); what the answered "yes" items
+        # establish (minimum_severity) still raises its alert, never dropped for the blanks.
+        level = score.severity or score.minimum_severity
+        if level in ("low", "moderate", "high"):
+            key = f"cssrs_{level}"
+            reason = f"C-SSRS screener triage: {level} risk"
+            if score.severity is None:
+                reason = (
+                    f"C-SSRS screener triage not assessed (blank items): at least {level} risk "
+                    "from the items answered yes"
+                )
+            alerts.append(_make(rules, key, key, reason, None))
     if inst_id == "bladder_sx":
         serious = [i for i in _BLADDER_SERIOUS if score.answers.get(i) == 1]
         if serious:

@@ -88,16 +88,33 @@ RULES: RuleSet = RuleSet.of(
             1,
             40,
         ),
-        # --- AUDIT-C ---------------------------------------------------------------------------------
+        # --- AUDIT-C (sex-specific screen cut-offs) ---------------------------------------------------
         Param(
-            "audit_c.positive_screen_min_total",
+            "audit_c.positive_screen_min_total_men",
             4,
             "points",
-            "not in clinical.md (§5.4 names AUDIT-C only); >=4 (men) / >=3 (women) from general knowledge ⚠",
+            "not in clinical.md (§5.4 names AUDIT-C only); Bush K et al., Arch Intern Med 1998;158(16):1789-95 "
+            "(men: >=4, sensitivity 86 %, specificity 72 %), as given in the AUDIT-C scoring key "
+            "(primarycare.ementalhealth.ca) ⚠",
             Status.UNCONFIRMED,
-            "AUDIT-C total at or above this is a positive screen.",
+            "AUDIT-C total at or above this is a positive screen for a patient recorded as male.",
             1,
             12,
+            safer="lower",
+        ),
+        Param(
+            "audit_c.positive_screen_min_total_women",
+            3,
+            "points",
+            "not in clinical.md (§5.4 names AUDIT-C only); Bradley KA et al., Arch Intern Med 2003;163(7):821-9 "
+            "(women: >=3, sensitivity 80 %, specificity 87 %), as given in the AUDIT-C scoring key "
+            "(primarycare.ementalhealth.ca) ⚠",
+            Status.UNCONFIRMED,
+            "AUDIT-C total at or above this is a positive screen for a patient recorded as female. A patient "
+            "whose sex is other, unknown or not given is screened at the lower of the two cut-offs (flagged).",
+            1,
+            12,
+            safer="lower",
         ),
     ],
 )
