@@ -77,9 +77,11 @@ class Recorded:
         return bool(self.alerts)
 
 
-def score_or_error(instrument_id: str, answers: Mapping[str, Any], options: ClinicOptions) -> ClinicalScore:
+def score_or_error(
+    instrument_id: str, answers: Mapping[str, Any], options: ClinicOptions, *, sex: str | None = None
+) -> ClinicalScore:
     try:
-        return score(instrument_id, answers, clinic_options=options)
+        return score(instrument_id, answers, clinic_options=options, sex=sex)
     except UnknownInstrumentError as exc:
         raise ValidationError({"instrument_id": str(exc)}) from None
     except (AnswerError, LicenceError) as exc:
@@ -100,8 +102,17 @@ def record_response(
     warnings: Iterable[str] = (),
     precomputed: ClinicalScore | None = None,
 ) -> Recorded:
-    """Store one response with its score, alerts and tasks (caller holds the transaction)."""
-    result = precomputed or score_or_error(instrument_id, answers, options)
+    """Store one response with its score, alerts and tasks (caller holds the transaction).
+
+    The score uses the patient's recorded sex (sex-specific cut-offs: AUDIT-C); a ``precomputed`` score of
+    such an instrument (scored before the patient was at hand) is scored again with it.
+    """
+    sex = str(patient.sex) if getattr(patient, "sex", None) else None
+    if precomputed is not None and not get(precomputed.instrument_id).screen_by_sex:
+        result = precomputed
+    else:
+        iid = precomputed.instrument_id if precomputed is not None else instrument_id
+        result = score_or_error(iid, answers, options, sex=sex)
     inst = get(result.instrument_id)
     when = submitted_at or timezone.now()
     notes = list(warnings)
