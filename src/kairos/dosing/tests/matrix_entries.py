@@ -47,27 +47,7 @@ def _sessions(w: World) -> dict[str, Any]:
             scheduled_for=t0 + dt.timedelta(minutes=1),
             responsible=org.prescriber,
         )
-        # checked in with a caution only (pregnancy status not established): awaits the prescriber's decision
-        caution = services.create_session(
-            org.nurse,
-            w.patient,
-            protocol_id="iv-racemic",
-            scheduled_for=t0 + dt.timedelta(minutes=2),
-            responsible=org.prescriber,
-        )
-        services.check_in(
-            org.nurse,
-            caution,
-            prescriber_on_site=org.prescriber,
-            pulse_oximeter_on_site=True,
-            ride_home_confirmed=True,
-            no_driving_acknowledged=True,
-            vitals=VITALS,
-            weight_kg="80",
-            pregnancy_status="unknown",
-            at=t0 + dt.timedelta(minutes=2),
-        )
-        return {"esk": esk, "iv": iv, "event": event, "fresh": fresh, "caution": caution}
+        return {"esk": esk, "iv": iv, "event": event, "fresh": fresh}
 
     return w.once("dosing", make)
 
@@ -151,15 +131,6 @@ ENTRIES = [
         allowed=CHARTERS,
         kwargs=lambda w: {"session_id": _sessions(w)["fresh"].pk, "action": "check_in"},
         data=lambda w: CHECK_IN,
-    ),
-    # issue #12 §2: only a prescriber records the decision on pre-dose cautions (nurse → 403)
-    Entry(
-        "dosing:action",
-        phi=True,
-        method="POST",
-        allowed=frozenset({"prescriber"}),
-        kwargs=lambda w: {"session_id": _sessions(w)["caution"].pk, "action": "decide"},
-        data=lambda w: {"decision": "proceed", "reason": "pregnancy test declined; benefits discussed"},
     ),
     Entry(
         "GET /api/v1/sessions",
