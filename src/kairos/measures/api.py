@@ -47,6 +47,16 @@ class ImportOut(Schema):
     flags: list[FlagOut]
     alerts: list[AlertOut]
     warnings: list[str]
+    replayed: bool = False  # true when the resource was imported before: the stored score, nothing new
+
+
+class ErrorDetail(Schema):
+    loc: list[str]
+    msg: str
+
+
+class ConflictOut(Schema):
+    detail: list[ErrorDetail]
 
 
 class ScoreOut(Schema):
@@ -68,8 +78,13 @@ def _invalid(field: str, msg: str) -> ValidationError:
 
 @fhir_router.post(
     "/QuestionnaireResponse",
-    response={201: ImportOut},
-    summary="Import a FHIR R4 QuestionnaireResponse (recomputed, stored, alerts raised)",
+    response={200: ImportOut, 201: ImportOut, 409: ConflictOut},
+    summary="Import a FHIR R4 QuestionnaireResponse (recomputed, stored, alerts raised; idempotent)",
+    description="201: stored and scored. 200: the same resource was imported before (same identifier, else "
+    "same subject, questionnaire, authored and answers): the stored score is returned and nothing new is "
+    "written. 409: the identifier was imported before with different content. 422: the resource cannot be "
+    "read or mapped (the location names the field; an answer whose code and ordinal value disagree names "
+    "its linkId).",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -104,10 +119,13 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
     from kairos.core.policies import Act
 
     patient = get_patient(request.user, m.group(1), Act.MEASURE_ENTER)
-    rec = recording.import_fhir(actor_of(request), patient, resource)
+    try:
+        rec = recording.import_fhir(actor_of(request), patient, resource)
+    except recording.ImportConflict as exc:
+        return Status(409, {"detail": [{"loc": ["body", exc.field], "msg": str(exc)}]})
     s = rec.score
     return Status(
-        201,
+        200 if rec.replayed else 201,
         {
             "id": rec.response.pk,
             "patient_id": patient.pk,
@@ -119,6 +137,7 @@ def import_questionnaire_response(request: HttpRequest) -> Status[dict[str, Any]
             "flags": s.flags,
             "alerts": s.alerts,
             "warnings": rec.warnings,
+            "replayed": rec.replayed,
         },
     )
 

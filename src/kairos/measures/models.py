@@ -250,6 +250,11 @@ class QuestionnaireResponse(AppendOnlyModel):
         MeasurementDue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     fhir_resource = models.JSONField(null=True, blank=True)  # the imported resource, verbatim
+    # FHIR import idempotency (kairos.clinical.fhir_import.import_key): the resource's identifier, else a
+    # SHA-256 of subject, questionnaire, authored and answers; unique per clinic. ``import_content_hash``
+    # tells a plain repeat from a re-used identifier with different content. Blank for other sources.
+    import_key = models.CharField(max_length=64, blank=True, default="")
+    import_content_hash = models.CharField(max_length=64, blank=True, default="")
     warnings = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -270,7 +275,14 @@ class QuestionnaireResponse(AppendOnlyModel):
                 fields=["link", "instrument_id"],
                 condition=Q(link__isnull=False),
                 name="qr_one_per_link_instrument",
-            )
+            ),
+            # One stored response per imported FHIR resource per clinic: a repeat (or a race of two posts of
+            # the same resource) stores exactly one.
+            models.UniqueConstraint(
+                fields=["clinic", "import_key"],
+                condition=~Q(import_key=""),
+                name="qr_one_per_clinic_import_key",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kairos.audit.models import Action
@@ -71,6 +71,7 @@ class Recorded:
     score: Score
     alerts: list[MeasureAlert] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    replayed: bool = False  # a FHIR resource imported before: the stored response, nothing new written
 
     @property
     def safety_positive(self) -> bool:
@@ -101,6 +102,8 @@ def record_response(
     fhir_resource: Any = None,
     warnings: Iterable[str] = (),
     precomputed: ClinicalScore | None = None,
+    import_key: str = "",
+    import_content_hash: str = "",
 ) -> Recorded:
     """Store one response with its score, alerts and tasks (caller holds the transaction).
 
@@ -137,6 +140,8 @@ def record_response(
         link=link,
         due=due,
         fhir_resource=fhir_resource,
+        import_key=import_key,
+        import_content_hash=import_content_hash,
         warnings=notes,
     )
     alerts = evaluate_alerts(result)
@@ -328,15 +333,55 @@ def _check_not_before_birth(when: dt.datetime, patient: Any, field: str) -> None
         )
 
 
+class ImportConflict(Exception):
+    """A FHIR resource re-uses an identifier already imported with different content (HTTP 409)."""
+
+    field = "identifier"
+
+
+def _already_imported(actor: Actor, patient: Any, key: Any) -> Recorded | None:
+    """The response stored for this import key in the patient's clinic, returned as a replay (an audited
+    read); a re-used identifier with different content is a conflict, not a repeat."""
+    row = (
+        QuestionnaireResponse.objects.select_related("score")
+        .filter(clinic_id=patient.clinic_id, import_key=key.key)
+        .first()
+    )
+    if row is None:
+        return None
+    if row.import_content_hash != key.content or row.patient_id != patient.pk:
+        raise ImportConflict(
+            f"identifier: this QuestionnaireResponse identifier was already imported (response {row.pk}) with "
+            "different subject, questionnaire, authored time or answers; a re-import does not amend a stored "
+            "response — send the changed response with a new identifier"
+        )
+    inst = get(row.instrument_id)
+    record(
+        Action.READ,
+        actor=actor,
+        patient=patient,
+        obj=row,
+        summary=f"{inst.name} FHIR import repeated ({key.kind} match): the stored response was returned",
+    )
+    note = f"already imported as response {row.pk} ({key.kind} match); nothing new was stored"
+    return Recorded(row, row.score, list(row.alert_rows.all()), [*row.warnings, note], replayed=True)
+
+
 @transaction.atomic
 def import_fhir(actor: Actor, patient: Any, resource: Mapping[str, Any]) -> Recorded:
-    from kairos.clinical.fhir_import import FhirImportError, import_questionnaire_response
+    """Import a QuestionnaireResponse. Idempotent: a resource imported before (same identifier, else the
+    same subject, questionnaire, authored time and answers) returns the stored response with
+    ``replayed=True``; a unique constraint per clinic makes this hold when two posts race."""
+    from kairos.clinical.fhir_import import FhirImportError, import_key, import_questionnaire_response
 
     policies.require(actor, Act.MEASURE_ENTER, patient.clinic_id)
     options = clinic_options(patient.clinic_id, self_report=False)
     try:
         result = import_questionnaire_response(resource, clinic_options=options)
-    except (FhirImportError, AnswerError, LicenceError) as exc:
+        key = import_key(resource)
+    except FhirImportError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    except (AnswerError, LicenceError) as exc:
         raise ValidationError({"resource": str(exc)}) from None
     when = None
     authored = resource.get("authored")
@@ -355,15 +400,27 @@ def import_fhir(actor: Actor, patient: Any, resource: Mapping[str, Any]) -> Reco
             )
         _check_not_before_birth(when, patient, "authored")
         check_not_future(when, "authored")
-    return record_response(
-        patient=patient,
-        instrument_id=result.instrument_id,
-        answers=dict(result.answers),
-        source=ResponseSource.FHIR,
-        options=options,
-        entered_by=actor,
-        submitted_at=when,
-        fhir_resource=dict(resource),
-        warnings=result.warnings,
-        precomputed=result.score,
-    )
+    existing = _already_imported(actor, patient, key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint: a lost race rolls back only this attempt
+            return record_response(
+                patient=patient,
+                instrument_id=result.instrument_id,
+                answers=dict(result.answers),
+                source=ResponseSource.FHIR,
+                options=options,
+                entered_by=actor,
+                submitted_at=when,
+                fhir_resource=dict(resource),
+                warnings=[*result.warnings, *([key.note] if key.note else [])],
+                precomputed=result.score,
+                import_key=key.key,
+                import_content_hash=key.content,
+            )
+    except IntegrityError:
+        existing = _already_imported(actor, patient, key)
+        if existing is None:
+            raise
+        return existing
