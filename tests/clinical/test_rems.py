@@ -243,3 +243,13 @@ def test_concomitant_helper():
     from kairos.clinical.safety.rems import concomitant_flags
 
     assert concomitant_flags([DrugClass.MAOI]) == frozenset({DrugClass.MAOI})
+
+
+def test_form_names_the_definitions_behind_sedation_and_dissociation():
+    """The form's Y/N sedation and dissociation carry the REMS definitions' labels (issue #12 §5)."""
+    f = form()
+    assert f.definitions == {
+        "adverse.sedation": "Sedation (REMS form: MOAA/S < 5)",
+        "adverse.dissociation": "Dissociation (REMS form: CADSS-6 > 0)",
+    }
+    assert f.to_dict()["definitions"] == f.definitions

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
+from kairos.clinical import definitions
 from kairos.clinical.instruments import score
 from kairos.clinical.rules.rems import RULES as REMS_RULES
 from kairos.clinical.rules.safety import RULES as SAFETY_RULES
@@ -398,13 +399,14 @@ def build_rems_form(session: DosingSession) -> MonitoringForm:
         bp_pre=pre,
         bp_post40=as_vitals(post40) if post40 else None,
         bp_completion=as_vitals(completion) if completion else None,
-        sedation=any(
-            r.moaas is not None and r.moaas < REMS_RULES.num("pmf.sedation_moaas_below")
-            for r in post_readings
-        )
-        or any(e.event_type == EventType.SEDATION for e in events),
-        dissociation=any((r.cadss6_total or 0) > 0 for r in post_readings)
-        or any(e.event_type == EventType.DISSOCIATION for e in events),
+        sedation=definitions.rems_sedation(
+            (r.moaas for r in post_readings),
+            sedation_event=any(e.event_type == EventType.SEDATION for e in events),
+        ),
+        dissociation=definitions.rems_dissociation(
+            (r.cadss6_total for r in post_readings),
+            dissociation_event=any(e.event_type == EventType.DISSOCIATION for e in events),
+        ),
         respiratory_depression=any(e.event_type == EventType.RESPIRATORY_DEPRESSION for e in events)
         or any(f.get("code") == "spo2_alarm" for r in post_readings for f in r.findings),
         pulse_oximetry_checked=any(r.spo2 is not None for r in post_readings),

@@ -11,13 +11,19 @@ are the sessions counted for safety. Definitions (each shown on the page):
 
 * response / remission / rapid response / relapse: :mod:`kairos.clinical.outcomes`, per course, on the
   chosen instrument; evaluable = a baseline before dose 1 and at least one assessment after it.
-* BP rise: a reading within 90 min of the start of dosing with systolic ≥ 40 mmHg above, and/or diastolic
-  ≥ 25 mmHg above, the last pre-dose reading (clinical.md §1.5, S6). Per session and per patient (at least
-  once in the course's first 28 days, the label's denominator).
-* sedation: a MOAA/S ≤ 3 reading after dosing or a recorded sedation event (⚠ clinic definition; the label
-  counts trial-reported sedation); loss of consciousness: MOAA/S 0 (§4.8).
-* dissociation: a CADSS-6 total after dosing above the pre-dose total, or a recorded dissociation event
-  (⚠ clinic definition; the label used full CADSS).
+The session-safety terms are the named definitions of :mod:`kairos.clinical.definitions` (each labelled with
+its cut-off on the page, distinct from the REMS form's terms of the same name):
+
+* BP rise within 90 min of dosing (``bp_rise_within_window``): a reading within 90 min of the start of
+  dosing with systolic ≥ 40 mmHg above, and/or diastolic ≥ 25 mmHg above, the last pre-dose reading
+  (clinical.md §1.5, S6). Per session and per patient (at least once in the course's first 28 days, the
+  label's denominator).
+* significant sedation (``significant_sedation``): a MOAA/S ≤ 3 reading after dosing or a recorded sedation
+  event (⚠ clinic definition; the label counts trial-reported sedation) — not the REMS form's "sedation"
+  (MOAA/S < 5); loss of consciousness (``loss_of_consciousness``): MOAA/S 0 (§4.8).
+* dissociation above pre-dose (``dissociation_above_predose``): a CADSS-6 total after dosing above the
+  pre-dose total, or a recorded dissociation event (⚠ clinic definition; the label used full CADSS) — not
+  the REMS form's "dissociation" (any CADSS-6 above 0).
 * adverse events per 100 sessions with an exact (Garwood) Poisson 95 % interval.
 
 De-identification (the CSV export) is :mod:`kairos.measures.dashboard_deid`; the chart geometry (Kaplan–Meier
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from statistics import median
 
+from kairos.clinical import definitions as defs
 from kairos.clinical.outcomes import CohortSummary, CourseOutcome, classify_course, cohort_summary
 from kairos.clinical.rules.outcomes import RULES as OUTCOME_RULES
 from kairos.clinical.rules.safety import RULES as SAFETY_RULES
@@ -60,6 +67,15 @@ BP_SBP_RISE = int(SAFETY_RULES.num("bp.rise_sbp"))
 BP_DBP_RISE = int(SAFETY_RULES.num("bp.rise_dbp"))
 BP_PATIENT_DAYS = int(REPORTING_RULES.num("bp_rise.patient_days"))
 SEDATION_MOAAS_MAX = int(REPORTING_RULES.num("sedation.moaas_max"))
+#: the named definitions behind the safety rows (kairos.clinical.definitions), with their labels
+DEFINITIONS = defs.definitions()
+#: dashboard metric key -> the named definition it counts
+METRIC_DEFINITION: dict[str, str] = {
+    "bp_rise": "bp_rise_within_window",
+    "sedation": "significant_sedation",
+    "loss_of_consciousness": "loss_of_consciousness",
+    "dissociation": "dissociation_above_predose",
+}
 
 
 class DashboardError(ValueError):
@@ -122,10 +138,9 @@ def session_flags(
     """A session's findings from its flowsheet aggregates (pre-dose BP/CADSS-6, maxima within the BP window,
     minimum MOAA/S after dosing) and its adverse events (the definitions in the module docstring)."""
     bp_ok = pre_sbp is not None and (win_sbp is not None or win_dbp is not None)
-    rise = bp_ok and (
-        (win_sbp is not None and pre_sbp is not None and win_sbp - pre_sbp >= BP_SBP_RISE)
-        or (win_dbp is not None and pre_dbp is not None and win_dbp - pre_dbp >= BP_DBP_RISE)
-    )
+    # win_* are the maxima of the readings inside the window (selected in SQL): "any reading in the window
+    # rises significantly" is the named definition bp_rise_within_window applied to those maxima.
+    rise = bp_ok and defs.significant_bp_rise(pre_sbp, pre_dbp, [win_sbp], [win_dbp], rules=SAFETY_RULES)
     return SessionFlags(
         session_id=session_id,
         course_id=course_id,
@@ -133,9 +148,13 @@ def session_flags(
         started_at=started_at,
         bp_assessable=bp_ok,
         bp_rise=bool(rise),
-        sedation=bool(ae_sedation) or (min_moaas is not None and min_moaas <= SEDATION_MOAAS_MAX),
-        loss_of_consciousness=min_moaas == 0,
-        dissociation=bool(ae_dissociation) or (max_cadss is not None and max_cadss > (pre_cadss or 0)),
+        sedation=defs.significant_sedation(
+            [min_moaas], sedation_event=bool(ae_sedation), rules=REPORTING_RULES
+        ),
+        loss_of_consciousness=defs.loss_of_consciousness([min_moaas], rules=REPORTING_RULES),
+        dissociation=defs.dissociation_above_predose(
+            pre_cadss, [max_cadss], dissociation_event=bool(ae_dissociation)
+        ),
         respiratory_depression=bool(ae_resp),
         adverse_events=int(ae_count or 0),
     )
@@ -519,7 +538,8 @@ def _safety_rows(t: _SafetyTally, pub: _Pub) -> tuple[MetricRow, ...]:
         r = _rate_pct(k, n)
         extra = f"; {t.per_session[key]} of {t.n_sessions} sessions" if t.n_sessions else ""
         det = f"{k} of {n} patients {detail}{extra}" if r else "no sessions"
-        return MetricRow(key, published.METRICS[key], r.text if r else "—", det, r, pub(key), definition)
+        label = DEFINITIONS[METRIC_DEFINITION[key]].label
+        return MetricRow(key, label, r.text if r else "—", det, r, pub(key), definition)
 
     bp_rows = patient_row(
         "bp_rise",
@@ -543,13 +563,15 @@ def _safety_rows(t: _SafetyTally, pub: _Pub) -> tuple[MetricRow, ...]:
         patient_row(
             "sedation",
             "(any session)",
-            f"MOAA/S ≤{SEDATION_MOAAS_MAX} after dosing or a sedation event (⚠ clinic definition)",
+            f"MOAA/S ≤{SEDATION_MOAAS_MAX} after dosing or a sedation event (⚠ clinic definition; not the "
+            f"REMS form's: {DEFINITIONS['rems_sedation'].label})",
         ),
-        patient_row("loss_of_consciousness", "(any session)", "MOAA/S 0 after dosing"),
+        patient_row("loss_of_consciousness", "(any session)", DEFINITIONS["loss_of_consciousness"].text),
         patient_row(
             "dissociation",
             "(any session)",
-            "CADSS-6 total above pre-dose, or a dissociation event (⚠ clinic definition)",
+            "CADSS-6 total above pre-dose, or a dissociation event (⚠ clinic definition; not the REMS form's: "
+            f"{DEFINITIONS['rems_dissociation'].label})",
         ),
         MetricRow(
             "respiratory_depression",

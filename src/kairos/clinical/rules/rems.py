@@ -18,6 +18,7 @@ _PARAMS = [
         "the due date itself is the last day on time.",
         1,
         7,
+        safer="lower",
     ),
     Param(
         "pmf.min_monitoring_min",
@@ -28,6 +29,7 @@ _PARAMS = [
         "Minimum minutes from the first device to the end of monitoring recorded on the form.",
         120,
         480,
+        safer="higher",
     ),
     Param(
         "pmf.dose_choices",
@@ -97,9 +99,24 @@ _PARAMS = [
         "§1.4 S2 (sedation? on the form), §1.5/§3 MOAA/S 5 = awake (S4 §5.1); reading 'below 5' as sedation "
         "is not in the reference (⚠)",
         Status.UNCONFIRMED,
-        "A post-dose MOAA/S below this value is reported as sedation on the form.",
+        "A post-dose MOAA/S below this value is reported as sedation on the form "
+        "(kairos.clinical.definitions.rems_sedation).",
         1,
         5,
+        safer="higher",
+    ),
+    Param(
+        "pmf.dissociation_cadss_above",
+        0,
+        "CADSS-6 total",
+        "§1.4 S2 (dissociation? on the form); CADSS-6 0–24 (§4.8, Rodrigues 2021); reading any post-dose "
+        "total above 0 as dissociation is not in the reference (⚠)",
+        Status.UNCONFIRMED,
+        "A post-dose CADSS-6 total above this value is reported as dissociation on the form "
+        "(kairos.clinical.definitions.rems_dissociation).",
+        0,
+        24,
+        safer="lower",
     ),
 ]
 

@@ -1,4 +1,4 @@
-"""Session-safety measures reported on the outcomes dashboard: the BP-rise window and the sedation definition.
+"""Session-safety measures reported on the outcomes dashboard: the BP-rise window and the sedation definitions.
 
 The BP-rise magnitudes themselves are ``safety`` params (``bp.rise_sbp``, ``bp.rise_dbp``): the dashboard
 counts a rise with the same cut-offs the session monitoring uses. "§" refers to
@@ -19,9 +19,11 @@ RULES: RuleSet = RuleSet.of(
             "min",
             "§1.5 S6 (≥40 mmHg SBP and/or ≥25 mmHg DBP rise 'in first 1.5 h')",
             Status.CONFIRMED,
-            "A BP reading within this long of the start of dosing counts towards a session's BP rise.",
+            "A BP reading within this long of the start of dosing counts towards a session's BP rise "
+            "(kairos.clinical.definitions.bp_rise_within_window).",
             15,
             240,
+            safer="higher",
         ),
         Param(
             "bp_rise.patient_days",
@@ -33,6 +35,7 @@ RULES: RuleSet = RuleSet.of(
             "dosing session.",
             1,
             365,
+            safer="higher",
         ),
         Param(
             "sedation.moaas_max",
@@ -41,9 +44,24 @@ RULES: RuleSet = RuleSet.of(
             "§4.8 MOAA/S levels (3 = responds only after name called loudly); cut-off ⚠ clinic definition "
             "(§1.5 S4 §5.1 counts trial-reported sedation)",
             Status.UNCONFIRMED,
-            "A MOAA/S reading at or below this after dosing counts as sedation.",
+            "A MOAA/S reading at or below this after dosing counts as significant sedation "
+            "(kairos.clinical.definitions.significant_sedation).",
             0,
             4,
+            safer="higher",
+        ),
+        Param(
+            "loss_of_consciousness.moaas_max",
+            0,
+            "MOAA/S",
+            "§1.5 and §4.8 (S4 §5.1: MOAA/S 0, no response after painful trapezius squeeze, is the label's "
+            "loss of consciousness)",
+            Status.CONFIRMED,
+            "A MOAA/S reading at or below this after dosing counts as loss of consciousness "
+            "(kairos.clinical.definitions.loss_of_consciousness); fixed by the label's definition.",
+            0,
+            0,
+            safer="higher",
         ),
     ],
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kairos.clinical.config import RuleSet
+from kairos.clinical.definitions import definitions
 from kairos.clinical.rules.rems import RULES
 from kairos.clinical.safety.eligibility import DrugClass
 from kairos.clinical.safety.result import Finding, Outcome, Route, RuleResult, require_aware
@@ -154,7 +155,9 @@ class FormSession:
     bp_pre: Vitals | None = None
     bp_post40: Vitals | None = None
     bp_completion: Vitals | None = None
+    #: kairos.clinical.definitions.rems_sedation (MOAA/S < 5 or an event), not the dashboard's significant sedation
     sedation: bool | None = None
+    #: kairos.clinical.definitions.rems_dissociation (CADSS-6 > 0 or an event), not "above pre-dose"
     dissociation: bool | None = None
     respiratory_depression: bool | None = None
     pulse_oximetry_checked: bool | None = None
@@ -169,6 +172,8 @@ class MonitoringForm:
     missing: tuple[str, ...]
     problems: tuple[Finding, ...]
     due_date: dt.date | None
+    #: the named definition behind a Y/N field (``adverse.sedation``, ``adverse.dissociation``): its label
+    definitions: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -188,6 +193,7 @@ class MonitoringForm:
             "problems": [p.to_dict() for p in self.problems],
             "due_date": None if self.due_date is None else self.due_date.isoformat(),
             "complete": self.complete,
+            "definitions": dict(self.definitions),
         }
 
 
@@ -298,7 +304,12 @@ def build_monitoring_form(
     if session.ready_to_leave_minutes is not None and session.ready_to_leave_minutes < 0:
         raise ValueError("ready_to_leave_minutes: must be 0 or more minutes from the start of administration")
     due = None if start is None else form_due_date(start, tz, rules)
-    return MonitoringForm(values, missing, tuple(problems), due)
+    named = definitions(rems=rules)
+    labels = {
+        "adverse.sedation": named["rems_sedation"].label,
+        "adverse.dissociation": named["rems_dissociation"].label,
+    }
+    return MonitoringForm(values, missing, tuple(problems), due, labels)
 
 
 # --- 7-calendar-day clock -------------------------------------------------------------------------------------
