@@ -44,3 +44,30 @@ def test_intake_thresholds_keep_their_values():
         "spo2": (50, 100),
         "resp_rate": (4, 60),
     }
+
+
+def test_override_ceiling_defaults_sources_and_bounds():
+    """Issue #12 §4: the hard ceilings of a dose override, as cited (clinical.md §1.2, §2.2, §2.4)."""
+    expected = {
+        # key: (value, status, minimum, maximum)
+        "iv-racemic.hard_ceiling_mg_per_kg": (1.0, Status.PARTIAL, 0.1, 1.0),  # Fava 2018 highest dose
+        "iv-racemic.hard_max_dose_mg": (150.0, Status.UNCONFIRMED, 10, 200),
+        "im-racemic.hard_ceiling_mg_per_kg": (1.5, Status.UNCONFIRMED, 0.25, 1.5),  # KAP IM 0.75–1.5 ⚠
+        "im-racemic.hard_max_dose_mg": (150.0, Status.UNCONFIRMED, 10, 200),
+        "esketamine.hard_max_mg": (84, Status.CONFIRMED, 28, 84),  # label: 56 or 84 mg
+        "sublingual-kap.hard_max_mg": (300.0, Status.UNCONFIRMED, 10, 300),  # KAP 100–300+ mg ⚠
+        "height.max_age_days": (365, Status.UNCONFIRMED, 0, 3650),
+    }
+    for key, (value, status, lo, hi) in expected.items():
+        p = DOSING.param(key)
+        assert (p.value, p.status, p.minimum, p.maximum, p.safer) == (value, status, lo, hi, "lower"), key
+
+
+def test_every_dosing_param_sets_safer_explicitly():
+    for p in DOSING:
+        assert p.safer in (None, "lower", "higher"), p.key
+    safety_limits = [
+        p.key for p in DOSING if p.key.endswith(("max_dose_mg", "ceiling_mg_per_kg", "hard_max_mg"))
+    ]
+    assert len(safety_limits) == 10
+    assert all(DOSING.param(k).safer == "lower" for k in safety_limits)
