@@ -139,3 +139,23 @@ def test_other_extensions_beside_the_ordinal_are_skipped():
         {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
     )
     assert res.answers["1"] == 2
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        ({"resourceType": "Observation"}, "resourceType"),
+        ({"resourceType": "QuestionnaireResponse", "status": "in-progress"}, "status"),
+        ({"resourceType": "QuestionnaireResponse", "status": "completed", "item": []}, "item"),
+        ({"resourceType": "QuestionnaireResponse", "status": "completed", "item": "x"}, "resource"),
+        (
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "questionnaire": 1, "item": []},
+            "questionnaire",
+        ),
+    ],
+)
+def test_each_refusal_names_the_field_it_is_about(resource, field):
+    """The API reports ``FhirImportError.field`` as the error's location (422 ["body", field])."""
+    with pytest.raises(FhirImportError) as exc:
+        import_questionnaire_response(resource)
+    assert exc.value.field == field
