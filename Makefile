@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean
+.PHONY: run test test-fast install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,25 @@ openapi: install
 docs: install
 	$(BIN)/python -m kairos.clinical.docs
 	$(BIN)/python tests/support/archmap.py
+
+## make mutate: mutation testing (mutmut; never in CI) of the safety-critical modules named under
+## [tool.mutmut] in pyproject.toml. It runs in a copy of the tree under var/mutmut/ (the working tree is never
+## touched; results there are reused on the next run) and writes var/mutmut/report.md: the score per module and
+## each surviving mutant with its diff. MUTANTS='kairos.clinical.dosing.*' restricts the run to one module;
+## `cd var/mutmut && ../../.venv/bin/mutmut show NAME` shows one mutant. See docs/testing.md.
+MUTANTS ?=
+MUTATE_DIR := var/mutmut
+KAIROS_SHARED ?= $(abspath $(CURDIR)/../shared)
+mutate: install
+	@mkdir -p $(MUTATE_DIR)
+	rm -rf $(MUTATE_DIR)/src $(MUTATE_DIR)/tests
+	cp -rp src tests conftest.py manage.py pyproject.toml $(MUTATE_DIR)/
+	find $(MUTATE_DIR)/src $(MUTATE_DIR)/tests -name __pycache__ -prune -exec rm -rf {} +
+	cd $(MUTATE_DIR) && KAIROS_SHARED=$(KAIROS_SHARED) HYPOTHESIS_PROFILE=ci \
+	  $(abspath $(BIN))/mutmut run --max-children $(TEST_WORKERS) $(MUTANTS)
+	cd $(MUTATE_DIR) && $(abspath $(BIN))/python tests/support/mutation_report.py --diffs > report.md
+	@sed -n '1,/^## /p' $(MUTATE_DIR)/report.md | sed '$$d'
+	@echo "Survivors and their diffs: $(MUTATE_DIR)/report.md"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
