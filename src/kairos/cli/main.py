@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("kairos.cli.plan", "Print the dated session plan of a treatment protocol."),
     "pk": ("kairos.cli.pk", "Simulate a typical subject's ketamine/esketamine concentrations."),
     "trial": ("kairos.cli.trial", "Run a virtual trial of one protocol, or two compared."),
+    "gate": (
+        "kairos.cli.gate",
+        "Run a session-safety gate (pre-dose, in-session, discharge) on one reading.",
+    ),
     "audit": ("kairos.cli.audit", "Verify the audit trail or sign a checkpoint (needs the database)."),
     "token": ("kairos.cli.token", "Create or revoke API tokens (needs the database)."),
     "demo": ("kairos.cli.demo", "Load the demo organisation (needs the database)."),
