@@ -35,6 +35,7 @@ RULES: RuleSet = RuleSet.of(
             "PHQ-9 item 9 (thoughts of death/self-harm) at or above this raises an alert.",
             1,
             3,
+            safer="lower",
         ),
         _urgency(
             "phq9_item9.urgency",
@@ -52,6 +53,7 @@ RULES: RuleSet = RuleSet.of(
             "QIDS-SR16 item 12 (thoughts of death or suicide) at or above this raises an alert.",
             1,
             3,
+            safer="lower",
         ),
         _urgency(
             "qids_item12.urgency",
@@ -69,6 +71,7 @@ RULES: RuleSet = RuleSet.of(
             "MADRS item 10 (suicidal thoughts) at or above this raises an alert.",
             1,
             6,
+            safer="lower",
         ),
         _urgency("madrs_item10.urgency", URGENT, "clinical.md §4.6 ⚠", Status.UNCONFIRMED, "MADRS item 10"),
         Param(
@@ -80,6 +83,7 @@ RULES: RuleSet = RuleSet.of(
             "HAM-D17 item 3 (suicide) at or above this raises an alert.",
             1,
             4,
+            safer="lower",
         ),
         _urgency("hamd_item3.urgency", URGENT, "not in clinical.md ⚠", Status.UNCONFIRMED, "HAM-D item 3"),
         _urgency(
@@ -112,6 +116,7 @@ RULES: RuleSet = RuleSet.of(
             "MOAA/S at or below this raises an alert.",
             0,
             2,
+            safer="higher",
         ),
         _urgency("moaas_loss_of_consciousness.urgency", URGENT, "clinical.md §4.8", Status.PARTIAL, "MOAA/S"),
         _urgency(
