@@ -278,6 +278,14 @@ FOUNDATION_ENTRIES: list[Entry] = [
         kwargs=_patient,
         data=lambda w: {"weight_kg": "72.5"},
     ),
+    Entry(
+        "patients:height_add",
+        phi=True,
+        method="POST",
+        allowed=frozenset({"prescriber", "nurse"}),
+        kwargs=_patient,
+        data=lambda w: {"height_cm": "172.5"},
+    ),
     # audit
     Entry("audit:list", phi=True, allowed=AUDIT_READERS, scope="collection"),
     Entry("audit:export", phi=True, allowed=frozenset({"auditor"}), scope="collection"),
