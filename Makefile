@@ -77,6 +77,7 @@ openapi: install
 
 docs: install
 	$(BIN)/python -m kairos.clinical.docs
+	$(BIN)/python -m kairos.clinical.hazards
 	$(BIN)/python tests/support/archmap.py
 
 ## make mutate: mutation testing (mutmut; never in CI) of the safety-critical modules named under
