@@ -14,7 +14,6 @@ from django.utils import timezone
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical.protocols import ProtocolError, get_protocol
-from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
 from kairos.clinical.safety.vitals import parse_symptoms
 from kairos.core import policies
@@ -48,6 +47,7 @@ from kairos.dosing.services.common import (
     caution_findings,
     pending_cautions,
 )
+from kairos.rulesets.selectors import effective_rules
 
 # --- create / cancel ---------------------------------------------------------------------------------------
 
@@ -255,7 +255,8 @@ def _height_for(actor: Actor, session: DosingSession, height_cm: Any, now: dt.da
     if latest is None:
         return None
     age = (selectors.local_date(session, now) - selectors.local_date(session, latest.measured_at)).days
-    return latest if age <= int(DOSING_RULES.num("height.max_age_days")) else None
+    max_age = effective_rules(session.clinic_id, "dosing").num("height.max_age_days")
+    return latest if age <= int(max_age) else None
 
 
 def _hold_reasons(rems: Any, gate: Any) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.protocols import get_protocol
-from kairos.clinical.rules.dosing import RULES as DOSING_RULES
 from kairos.clinical.safety.result import Outcome
 from kairos.core import policies
 from kairos.core.actor import Actor
@@ -40,6 +39,7 @@ from kairos.dosing.services.common import (
     describe_findings,
     pending_cautions,
 )
+from kairos.rulesets.selectors import effective_rules
 
 # --- dose order and verification ---------------------------------------------------------------------------
 
@@ -99,12 +99,15 @@ def order_dose(
         "height_measured_on": selectors.local_date(session, height.measured_at) if height else None,
         "sex": session.patient.sex,
     }
+    # The clinic's effective dosing rules (cited defaults with its signed overrides, e.g. weight.basis).
+    rules = effective_rules(session.clinic_id, "dosing")
     computed: dosing_rules.DoseResult | None = None
     refusal = ""
     try:
         computed = dosing_rules.compute_dose(
             session.protocol_id,
             **body,
+            rules=rules,
             level=level,
             requested_mg=requested_mg,
             previous_doses_mg=selectors.previous_doses(session),
@@ -124,11 +127,19 @@ def order_dose(
     outside = computed is None or abs(final - computed.dose_mg) > 1e-6
     reason = ""
     cosign = False
-    calc: dict[str, Any] = {"computed": computed.to_dict() if computed else None, "refusal": refusal}
+    calc: dict[str, Any] = {
+        "computed": computed.to_dict() if computed else None,
+        "refusal": refusal,
+        "clinic_overrides": [
+            {"key": p.key, "value": p.value, "by": p.overridden_by.by, "reason": p.overridden_by.reason}
+            for p in rules
+            if p.overridden_by is not None
+        ],
+    }
     if outside:
         reason = _reason(override_reason, "override_reason")
         try:
-            ceilings = dosing_rules.dose_ceilings(session.protocol_id, **body)
+            ceilings = dosing_rules.dose_ceilings(session.protocol_id, **body, rules=rules)
             cosign = dosing_rules.check_override(final, ceilings)
         except dosing_rules.DoseError as exc:
             raise ValidationError({"dose_mg": str(exc)}) from None  # the message names its field
@@ -136,8 +147,8 @@ def order_dose(
     fields: dict[str, Any] = {}
     try:
         if session.route == DoseRoute.IV:
-            protocol = get_protocol(session.protocol_id)
-            adm = dosing_rules.iv_admixture(final, float(protocol.administration_min))
+            protocol = get_protocol(session.protocol_id, dosing_rules=rules)
+            adm = dosing_rules.iv_admixture(final, float(protocol.administration_min), rules)
             fields = {
                 "concentration_mg_ml": _dec(adm.final_mg_ml, "0.001"),
                 "total_volume_ml": _dec(adm.total_volume_ml),
@@ -147,17 +158,17 @@ def order_dose(
             }
             calc["admixture"] = asdict(adm)
         elif session.route == DoseRoute.INTRANASAL:
-            plan = dosing_rules.device_plan(final)
+            plan = dosing_rules.device_plan(final, rules)
             fields = {"devices": plan.devices}
         elif session.route == DoseRoute.IM:
-            vial = DOSING_RULES.num("im.vial_mg_ml")
+            vial = rules.num("im.vial_mg_ml")
             fields = {"injection_volume_ml": _dec(final / vial)}
     except dosing_rules.DoseError as exc:
         raise _err("dose_mg", str(exc)) from None
     order = DoseOrder.objects.create(
         session=session,
         dose_mg=_dec(final),
-        dose_mg_hcl=_dec(dosing_rules.base_to_hcl_mg(final)),
+        dose_mg_hcl=_dec(dosing_rules.base_to_hcl_mg(final, rules)),
         computed_mg=_dec(computed.dose_mg) if computed else None,
         mg_per_kg=_dec(final / float(weight.weight_kg), "0.001")
         if weight and session.drug == Drug.KETAMINE
@@ -292,7 +303,8 @@ def start_dosing(
         raise _err("product_code", f"{prod.name} is not {session.get_drug_display()} by {session.route}")
     if (
         session.route == DoseRoute.IV
-        and prod.base_mg_per_unit >= DOSING_RULES.num("iv.undiluted_forbidden_mg_ml")
+        and prod.base_mg_per_unit
+        >= effective_rules(session.clinic_id, "dosing").num("iv.undiluted_forbidden_mg_ml")
         and order.concentration_mg_ml is None
     ):
         raise _err("product_code", "100 mg/mL ketamine must be diluted for IV use")
@@ -364,7 +376,7 @@ def record_device(
         raise _err("device", f"all {order.devices} devices already given")
     if now <= times[-1]:
         raise _err("at", f"device time {now.isoformat(timespec='minutes')} is not after the previous device")
-    problems = dosing_rules.check_device_spacing([*times, now])
+    problems = dosing_rules.check_device_spacing([*times, now], effective_rules(session.clinic_id, "dosing"))
     if problems:
         raise _err("at", problems[-1])
     admin.device_times = [*admin.device_times, now.isoformat()]

@@ -9,21 +9,17 @@ hard 1.0 mg/kg = 80 mg (clinical.md §2.2).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from kairos.accounts.models import Membership
 from kairos.audit.models import AuditEvent
-from kairos.clinical import dosing as dosing_rules
-from kairos.clinical.config import Override
-from kairos.clinical.rules.dosing import RULES
 from kairos.dosing import services
 from kairos.dosing.tests.conftest import checked_in
 from kairos.patients.services import record_height
+from kairos.rulesets.services import set_override
 
 pytestmark = pytest.mark.django_db
 
@@ -114,18 +110,12 @@ def test_cosign_of_a_dose_within_the_soft_ceiling_is_refused(org, patient, site,
 
 
 @pytest.fixture
-def basis(monkeypatch):
-    """Run the service with the clinic's weight basis set (the rule set a clinic override would give)."""
+def basis(org):
+    """The clinic's weight basis set through a signed clinic override (kairos.rulesets), as a clinic would."""
 
     def use(value: str):
-        rules = RULES.with_overrides(
-            [Override("weight.basis", value, "dr test", timezone.now(), "clinic doses on this weight basis")]
-        )
-        monkeypatch.setattr(
-            dosing_rules, "compute_dose", functools.partial(dosing_rules.compute_dose, rules=rules)
-        )
-        monkeypatch.setattr(
-            dosing_rules, "dose_ceilings", functools.partial(dosing_rules.dose_ceilings, rules=rules)
+        set_override(
+            org.prescriber, org.north.pk, "dosing", "weight.basis", value, "clinic doses on this weight basis"
         )
 
     return use
@@ -139,6 +129,8 @@ def test_ideal_basis_with_height_at_check_in(org, patient, site, t0, basis):
     order = services.order_dose(org.prescriber, s)
     assert float(order.dose_mg) == 28.5
     assert float(order.computed_mg) == 28.5
+    assert order.calculation["clinic_overrides"][0]["key"] == "weight.basis"
+    assert order.calculation["clinic_overrides"][0]["value"] == "ideal"
 
 
 def test_adjusted_basis_with_a_recent_height_on_record(org, patient, site, t0, basis):
