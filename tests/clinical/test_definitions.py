@@ -204,3 +204,36 @@ def test_dashboard_session_flags_use_the_dashboard_definitions():
     assert flags(min_moaas=3).sedation is True
     assert flags(min_moaas=0).loss_of_consciousness is True
     assert flags(max_cadss=4).dissociation is True
+
+
+def test_dashboard_safety_rows_are_labelled_with_the_named_definitions():
+    from kairos.measures.dashboard import CourseInput, session_flags, summarise
+
+    course = CourseInput(1, 1, 1, "esketamine-trd", "trd", AT.date(), dt.date(1980, 1, 1), "female")
+    flags = session_flags(
+        session_id=1,
+        course_id=1,
+        patient_id=1,
+        started_at=AT,
+        pre_sbp=120,
+        pre_dbp=80,
+        win_sbp=125,
+        win_dbp=80,
+        min_moaas=4,
+        pre_cadss=0,
+        max_cadss=1,
+        ae_sedation=False,
+        ae_dissociation=False,
+        ae_resp=False,
+        ae_count=0,
+    )
+    rows = {m.key: m for m in summarise([course], [flags], instrument="madrs").safety}
+    assert rows["sedation"].label == "Significant sedation (MOAA/S ≤ 3)"
+    assert "not the REMS form's: Sedation (REMS form: MOAA/S < 5)" in rows["sedation"].definition
+    assert rows["sedation"].value.startswith("0.0")  # MOAA/S 4 is REMS sedation, not significant sedation
+    assert rows["dissociation"].label == "Dissociation above pre-dose (CADSS-6)"
+    assert rows["dissociation"].value.startswith("100.0")  # CADSS-6 1 above a pre-dose 0
+    assert rows["loss_of_consciousness"].label == "Loss of consciousness (MOAA/S 0)"
+    assert rows["bp_rise"].label == (
+        "BP rise within 90 min of dosing (SBP ≥40 and/or DBP ≥25 mmHg above pre-dose)"
+    )
