@@ -95,7 +95,7 @@ def _discharge(route: str, now: dt.datetime, **kw):
         route=route,
         first_dose_at=T0,
         now=now,
-        latest=Vitals(at=now - mins(2), sbp=130, dbp=80, spo2=98),
+        latest=Vitals(at=now - mins(2), sbp=130, dbp=80, spo2=98, heart_rate=72, resp_rate=14),
         baseline=Vitals(at=T0 - mins(5), sbp=128, dbp=82, spo2=98),
         moaas=5,
         dissociation_resolved=True,

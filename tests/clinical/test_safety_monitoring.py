@@ -75,9 +75,10 @@ def test_significant_rise(bp, flag):
 
 
 def test_in_session_hold_on_iv():
-    prev = [Vitals(at=at(10), sbp=185, dbp=100)]
+    # Above the IV hold line (>110 diastolic) on two readings 10 min apart, below crisis level (<180/<120).
+    prev = [Vitals(at=at(10), sbp=170, dbp=112)]
     result = evaluate_reading(
-        route="iv", reading=Vitals(at=at(20), sbp=190, dbp=100), baseline=BASE, previous=prev
+        route="iv", reading=Vitals(at=at(20), sbp=175, dbp=115), baseline=BASE, previous=prev
     )
     assert result.outcome is Outcome.HOLD
     assert {"bp_hold", "bp_significant_rise"} <= set(result.codes)

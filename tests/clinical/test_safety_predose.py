@@ -43,14 +43,13 @@ CASES = [
     ("esketamine", [(140, 90, 0)], Outcome.OK, None),  # "above 140/90": equal is not above
     ("esketamine", [(141, 80, 0)], Outcome.CAUTION, "bp_above_label_guide"),
     ("esketamine", [(130, 91, 0)], Outcome.CAUTION, "bp_above_label_guide"),
-    (
-        "esketamine",
-        [(185, 115, 0), (186, 114, 6)],
-        Outcome.CAUTION,
-        "bp_above_label_guide",
-    ),  # not a hold route
+    # Not a bp.hold_routes route, but hypertensive-crisis level (≥180 and/or ≥120, ACC/AHA 2017) holds every
+    # route (issue #12 §1; this row was a caution before).
+    ("esketamine", [(185, 115, 0), (186, 114, 6)], Outcome.HOLD, "bp_hypertensive_crisis"),
+    ("esketamine", [(178, 115, 0), (179, 114, 6)], Outcome.CAUTION, "bp_above_label_guide"),
     ("iv", [(141, 80, 0)], Outcome.CAUTION, "bp_above_label_guide"),
-    ("iv", [(180, 110, 0)], Outcome.CAUTION, "bp_above_label_guide"),  # at, not above, the hold line
+    ("iv", [(179, 110, 0)], Outcome.CAUTION, "bp_above_label_guide"),  # at, not above, the hold line
+    ("iv", [(180, 110, 0)], Outcome.HOLD, "bp_hypertensive_crisis"),  # crisis level is "at or above" 180
     ("iv", [(181, 100, 0)], Outcome.HOLD, "bp_hold_recheck"),
     ("iv", [(170, 111, 0)], Outcome.HOLD, "bp_hold_recheck"),
     ("iv", [(185, 100, 0), (183, 100, 3)], Outcome.HOLD, "bp_hold_recheck"),  # only 3 min apart
@@ -70,7 +69,7 @@ def test_bp_table(route, rows, outcome, code):
 
 
 def test_findings_are_readable_and_cited():
-    result = gate([bp(185, 100, 0), bp(183, 100, 5)], route="iv")
+    result = gate([bp(175, 112, 0), bp(172, 113, 5)], route="iv")  # above 180/110's 110, below crisis
     (finding,) = result.findings
     assert "180/110" in finding.message
     assert "§2.2" in finding.source
@@ -245,8 +244,10 @@ def test_synthea_181_108_trips_bp_rule():
         last_liquid_at=reading.at - dt.timedelta(hours=1),
     )
     esk = gate(route="esketamine", **kwargs)
-    assert esk.outcome is Outcome.CAUTION
-    assert esk.codes[0] == "bp_above_label_guide"
+    # 181 systolic is at hypertensive-crisis level (≥180, ACC/AHA 2017): a hold on every route since
+    # issue #12 §1 (it was the label's caution only before).
+    assert esk.outcome is Outcome.HOLD
+    assert esk.codes[0] == "bp_hypertensive_crisis"
     iv = gate(route="iv", **kwargs)
     assert iv.outcome is Outcome.HOLD
     assert "bp_hold_recheck" in iv.codes

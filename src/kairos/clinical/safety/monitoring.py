@@ -15,6 +15,7 @@ from kairos.clinical.safety.vitals import (
     bp_hold_findings,
     bp_rise_findings,
     crisis_findings,
+    judged_findings,
     spo2_findings,
     validate_series,
     validate_vitals,
@@ -85,23 +86,29 @@ def evaluate_reading(
     *,
     route: Route | str,
     reading: Vitals,
-    baseline: Vitals,
+    baseline: Vitals | None,
     previous: Sequence[Vitals] = (),
     symptoms: Iterable[CrisisSymptom | str] = (),
     rules: RuleSet = RULES,
 ) -> RuleResult:
     """Evaluate a new in-session reading against the pre-dose ``baseline`` and the ``previous`` readings.
 
-    Flags a significant BP rise (caution), the clinic's hold threshold on hold routes (hold: pause further
-    dosing), SpO₂ below the alarm threshold on consecutive checks (escalate) and crisis symptoms (escalate).
+    Flags a significant BP rise (caution; needs a ``baseline``), the clinic's hold threshold on hold routes
+    (hold: pause further dosing), SpO₂ below the alarm threshold on consecutive checks (escalate) and crisis
+    symptoms (escalate). The new reading's own values are judged too (issue #12 §1): hypertensive-crisis
+    BP, one SpO₂ below the floor, and heart or respiratory rate outside the hold band escalate (a hold cannot
+    undo a dose: stop further devices / the infusion and get help); outside the caution band, caution.
     """
     route = Route(route)
-    validate_vitals(baseline, rules)
+    if baseline is not None:
+        validate_vitals(baseline, rules)
     series = validate_series([*previous, reading], rules)
     if series[-1] is not reading:
         raise ValueError("reading: must be the latest reading (previous readings are later)")
     findings = crisis_findings(symptoms)
-    findings.extend(bp_rise_findings(reading, baseline, rules))
+    if baseline is not None:
+        findings.extend(bp_rise_findings(reading, baseline, rules))
+    findings.extend(judged_findings([reading], in_session=True, rules=rules))
     findings.extend(bp_hold_findings([v for v in series if v.has_bp], route, rules))
     findings.extend(
         spo2_findings(

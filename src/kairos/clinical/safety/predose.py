@@ -13,9 +13,13 @@ from kairos.clinical.safety.vitals import (
     Vitals,
     VitalsError,
     bp_caution_findings,
+    bp_crisis_findings,
     bp_hold_findings,
     crisis_findings,
+    heart_rate_findings,
+    resp_rate_findings,
     spo2_findings,
+    spo2_floor_findings,
     validate_series,
     validate_vitals,
 )
@@ -72,8 +76,11 @@ def predose_gate(
     """Decide whether dosing may start now.
 
     ``readings`` are today's pre-dose vitals (validated with :func:`validate_vitals`; any order). The latest
-    blood pressure is compared with the label's 'consider delaying' guide (caution) and, on routes in
-    ``bp.hold_routes``, with the clinic's hold threshold (hold). Crisis symptoms escalate whatever the numbers.
+    blood pressure is compared with the hypertensive-crisis level (hold, every route and drug), on routes in
+    ``bp.hold_routes`` with the clinic's hold threshold (hold), else with the label's 'consider delaying'
+    guide (caution). The latest SpO₂ is held below its single-reading floor (beside the consecutive-checks
+    rule); the latest heart rate and respiratory rate are held outside their hold bands and cautioned
+    outside their caution bands. Crisis symptoms escalate whatever the numbers.
     """
     route = Route(route)
     require_aware(planned_dose_at, "planned_dose_at")
@@ -92,7 +99,7 @@ def predose_gate(
             )
         )
     else:
-        hold = bp_hold_findings(bp, route, rules)
+        hold = bp_crisis_findings(bp[-1], in_session=False, rules=rules) + bp_hold_findings(bp, route, rules)
         findings.extend(hold or bp_caution_findings(bp[-1], rules))
     if not any(v.spo2 is not None for v in series):
         findings.append(
@@ -108,6 +115,15 @@ def predose_gate(
             series, Outcome.HOLD, "do not dose; assess breathing and re-check before deciding.", rules
         )
     )
+    # Every vital sign judged, each on its latest pre-dose value (issue #12 §1).
+    for name, judge in (
+        ("spo2", spo2_floor_findings),
+        ("heart_rate", heart_rate_findings),
+        ("resp_rate", resp_rate_findings),
+    ):
+        latest = next((v for v in reversed(series) if getattr(v, name) is not None), None)
+        if latest is not None:
+            findings.extend(judge(latest, in_session=False, rules=rules))
     if route.value in rules["fasting.routes"]:  # type: ignore[operator]
         findings.extend(_fasting("food", last_food_at, planned_dose_at, rules.num("fasting.food_min")))
         findings.extend(_fasting("liquid", last_liquid_at, planned_dose_at, rules.num("fasting.liquid_min")))

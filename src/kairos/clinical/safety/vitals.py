@@ -269,3 +269,211 @@ def spo2_findings(
             SRC_SPO2,
         )
     ]
+
+
+# --- every vital sign judged (issue #12 §1) ------------------------------------------------------------------
+
+SRC_BP_CRISIS = (
+    "ACC/AHA 2017 BP guideline (Whelton 2018) §11.2 hypertensive crisis, issue #12 §1 (≥180 and/or ≥120) — ⚠ "
+    "not in clinical.md; escalation per Spravato PI §5.6 (S4) via clinical.md §1.5"
+)
+SRC_HR = (
+    "clinic-protocol heart-rate limits — ⚠ unconfirmed (clinical.md §2.1 'HR >110' ⚠, §2.2 S18 'HR >120' "
+    "illustrative; HR monitored per §2.1/§2.2)"
+)
+SRC_RR = (
+    "clinic-protocol respiratory-rate limits — ⚠ unconfirmed; respiratory depression is a named REMS risk "
+    "(S1 via clinical.md §1.3; S13 via §1.5)"
+)
+SRC_SPO2_FLOOR = (
+    "clinic-protocol single-reading SpO₂ floor — ⚠ unconfirmed; beside clinical.md §1.5 (S13: <93% on ≥2 "
+    "consecutive checks) and S5 (pulse oximetry each session)"
+)
+
+_STOP = "stop further devices / the infusion and call the responsible clinician now"
+
+
+def _latest_with(series: Sequence[Vitals], name: str) -> Vitals | None:
+    for v in reversed(series):
+        if getattr(v, name) is not None:
+            return v
+    return None
+
+
+def bp_crisis_findings(latest: Vitals, *, in_session: bool, rules: RuleSet = RULES) -> list[Finding]:
+    """Hypertensive-crisis level (≥180 systolic and/or ≥120 diastolic by default), every route and drug.
+
+    Pre-dose: HOLD (do not dose). In session a hold cannot undo a dose: ESCALATE (stop further devices or the
+    infusion and get help now).
+    """
+    if not latest.has_bp:
+        return []
+    assert latest.sbp is not None
+    assert latest.dbp is not None
+    sbp, dbp = rules.num("bp.crisis_sbp"), rules.num("bp.crisis_dbp")
+    if latest.sbp < sbp and latest.dbp < dbp:
+        return []
+    level = f"≥{rules['bp.crisis_sbp']} systolic and/or ≥{rules['bp.crisis_dbp']} diastolic"
+    if in_session:
+        return [
+            Finding(
+                "bp_hypertensive_crisis",
+                Outcome.ESCALATE,
+                f"Blood pressure {_fmt(latest)} is at hypertensive-crisis level ({level} mmHg): {_STOP}; get "
+                "help from someone experienced in blood-pressure management; emergency care if crisis "
+                "symptoms appear.",
+                SRC_BP_CRISIS,
+            )
+        ]
+    return [
+        Finding(
+            "bp_hypertensive_crisis",
+            Outcome.HOLD,
+            f"Blood pressure {_fmt(latest)} is at hypertensive-crisis level ({level} mmHg): hold dosing; "
+            "re-measure and get help from someone experienced in blood-pressure management.",
+            SRC_BP_CRISIS,
+        )
+    ]
+
+
+def _rate_findings(
+    v: Vitals,
+    *,
+    name: str,
+    label: str,
+    keys: tuple[str, str, str, str],
+    in_session: bool,
+    rules: RuleSet,
+    codes: tuple[str, str, str, str],
+    source: str,
+    low_action: str,
+    high_action: str,
+) -> list[Finding]:
+    value = getattr(v, name)
+    if value is None:
+        return []
+    hold_lo, caution_lo, caution_hi, hold_hi = (rules.num(k) for k in keys)
+    severe = Outcome.ESCALATE if in_session else Outcome.HOLD
+    when = f"at {v.at.isoformat(timespec='minutes')}"
+    if value < hold_lo:
+        action = f"{_STOP}; {low_action}" if in_session else f"hold dosing; {low_action}"
+        return [
+            Finding(
+                codes[0], severe, f"{label} {value:g}/min {when} is below {hold_lo:g}/min: {action}", source
+            )
+        ]
+    if value > hold_hi:
+        action = f"{_STOP}; {high_action}" if in_session else f"hold dosing; {high_action}"
+        return [
+            Finding(
+                codes[3], severe, f"{label} {value:g}/min {when} is above {hold_hi:g}/min: {action}", source
+            )
+        ]
+    if value < caution_lo:
+        return [
+            Finding(
+                codes[1],
+                Outcome.CAUTION,
+                f"{label} {value:g}/min {when} is below {caution_lo:g}/min: re-check and decide (document the "
+                "decision); watch closely.",
+                source,
+            )
+        ]
+    if value > caution_hi:
+        return [
+            Finding(
+                codes[2],
+                Outcome.CAUTION,
+                f"{label} {value:g}/min {when} is above {caution_hi:g}/min: re-check and decide (document the "
+                "decision); watch closely.",
+                source,
+            )
+        ]
+    return []
+
+
+def heart_rate_findings(v: Vitals, *, in_session: bool, rules: RuleSet = RULES) -> list[Finding]:
+    """Bradycardia / tachycardia: caution outside the caution band, hold (pre-dose) or escalate (in session)
+    outside the hold band (defaults: hold <40 or >120, caution <50 or >110 /min)."""
+    return _rate_findings(
+        v,
+        name="heart_rate",
+        label="Heart rate",
+        keys=(
+            "hr.brady_hold_below",
+            "hr.brady_caution_below",
+            "hr.tachy_caution_above",
+            "hr.tachy_hold_above",
+        ),
+        in_session=in_session,
+        rules=rules,
+        codes=("bradycardia_severe", "bradycardia", "tachycardia", "tachycardia_severe"),
+        source=SRC_HR,
+        low_action="assess the patient (ECG, perfusion, consciousness) and re-measure.",
+        high_action="re-measure in 5 min; a sustained rate needs the prescriber's assessment.",
+    )
+
+
+def resp_rate_findings(v: Vitals, *, in_session: bool, rules: RuleSet = RULES) -> list[Finding]:
+    """Respiratory depression / tachypnoea: caution outside the caution band, hold (pre-dose) or escalate
+    (in session) outside the hold band (defaults: hold <8 or >30, caution <10 or >24 /min)."""
+    return _rate_findings(
+        v,
+        name="resp_rate",
+        label="Respiratory rate",
+        keys=("rr.hold_below", "rr.caution_below", "rr.caution_above", "rr.hold_above"),
+        in_session=in_session,
+        rules=rules,
+        codes=("respiratory_depression", "resp_rate_low", "resp_rate_high", "resp_rate_high_severe"),
+        source=SRC_RR,
+        low_action="possible respiratory depression: stimulate, assess airway and breathing, give oxygen per "
+        "protocol.",
+        high_action="assess breathing and the cause; re-measure.",
+    )
+
+
+def spo2_floor_findings(v: Vitals, *, in_session: bool, rules: RuleSet = RULES) -> list[Finding]:
+    """One SpO₂ reading below ``spo2.hold_below`` (90 % by default): hold pre-dose, escalate in session."""
+    if v.spo2 is None:
+        return []
+    floor = rules.num("spo2.hold_below")
+    if v.spo2 >= floor:
+        return []
+    when = f"at {v.at.isoformat(timespec='minutes')}"
+    if in_session:
+        return [
+            Finding(
+                "spo2_below_floor",
+                Outcome.ESCALATE,
+                f"SpO₂ {v.spo2:g}% {when} is below {floor:g}%: possible respiratory depression: {_STOP}; "
+                "stimulate, assess airway and breathing, give oxygen per protocol.",
+                SRC_SPO2_FLOOR,
+            )
+        ]
+    return [
+        Finding(
+            "spo2_below_floor",
+            Outcome.HOLD,
+            f"SpO₂ {v.spo2:g}% {when} is below {floor:g}%: do not dose; assess breathing and re-check before "
+            "deciding.",
+            SRC_SPO2_FLOOR,
+        )
+    ]
+
+
+def judged_findings(series: Sequence[Vitals], *, in_session: bool, rules: RuleSet = RULES) -> list[Finding]:
+    """Hypertensive crisis, SpO₂ floor, heart rate and respiratory rate, each judged on the latest reading
+    in ``series`` (sorted by time) that carries the value."""
+    out: list[Finding] = []
+    bp = _latest_with(series, "sbp")
+    if bp is not None:
+        out.extend(bp_crisis_findings(bp, in_session=in_session, rules=rules))
+    for name, judge in (
+        ("spo2", spo2_floor_findings),
+        ("heart_rate", heart_rate_findings),
+        ("resp_rate", resp_rate_findings),
+    ):
+        v = _latest_with(series, name)
+        if v is not None:
+            out.extend(judge(v, in_session=in_session, rules=rules))
+    return out
