@@ -19,10 +19,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kairos.accounts import services
 from kairos.accounts.demo_logins import DEMO_USERS
-from kairos.accounts.models import ApiToken, Membership
+from kairos.accounts.models import ApiToken, Clinic, Membership
 from kairos.core import policies
 from kairos.core.actor import actor_of
 from kairos.core.policies import Act
+from kairos.core.roles import Role
 
 
 class LoginView(auth_views.LoginView):
@@ -243,10 +244,19 @@ def _staff_page(
             "has_2fa": m.user_id in with_devices,
             "is_self": m.user_id == request.user.pk,
             "error": (errors or {}).get(m.pk, ""),
+            "status": "deactivated"
+            if not m.user.is_active
+            else ("invited" if not m.user.has_usable_password() else "active"),
         }
         for m in members
     ]
-    return render(request, "accounts/staff.html", {"rows": rows}, status=status)
+    clinics = Clinic.objects.filter(pk__in=clinic_ids).order_by("name")
+    return render(
+        request,
+        "accounts/staff.html",
+        {"rows": rows, "clinics": clinics, "roles": Role.choices},
+        status=status,
+    )
 
 
 @login_required

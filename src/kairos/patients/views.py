@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from kairos.accounts.models import Clinic
@@ -25,7 +27,15 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     patients = selectors.search_patients(request.user, query)
     template = "patients/_rows.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
     can_create = policies.any_clinic(request.user, Act.PATIENT_CREATE)
-    return render(request, template, {"patients": patients, "q": query, "can_create": can_create})
+    context = {
+        "patients": patients,
+        "q": query,
+        "can_create": can_create,
+        # a name links to the chart where the role opens charts, else to the demographics form
+        "chart_clinics": policies.clinic_ids_for(request.user, Act.CHART_VIEW),
+        "edit_clinics": policies.clinic_ids_for(request.user, Act.PATIENT_EDIT),
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -44,7 +54,10 @@ def patient_new(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{patient.display_name} registered.")
-            return redirect("patients:chart", patient_id=patient.pk)
+            if policies.can(request.user, Act.CHART_VIEW, patient.clinic_id):
+                return redirect("patients:chart", patient_id=patient.pk)
+            # front desk and clinic admin open no chart (no clinical detail): the registry, on the new row
+            return redirect(f"{reverse('patients:list')}?{urlencode({'q': patient.mrn})}")
     return render(
         request,
         "patients/form.html",

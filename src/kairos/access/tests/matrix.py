@@ -162,6 +162,9 @@ EXEMPT: dict[str, str] = {
     "api:api-root": "django-ninja's root of /api/v1/ (no operation); no data",
     "measures:patient_form": "patient questionnaire page: no login by design; the signed single-use token is the "
     "credential (kairos.measures.tests.test_links: used/expired/tampered links get one identical 404 page)",
+    "accounts:invitation": "a staff invitation's set-password page: no login by design; the single-use, "
+    "expiring token is the credential (kairos.accounts.tests.test_staff_admin: used/expired/revoked/unknown "
+    "links get one identical 404 page)",
     # Static files are served outside the URL resolver (STATIC_URL, by the web server / runserver).
 }
 

@@ -9,6 +9,10 @@ from typing import Any
 from kairos.access.tests.matrix import EVERYONE, Entry, World
 
 CLINIC_ADMINS = frozenset({"admin"})
+ACCESS_REVIEWERS = frozenset({"admin", "auditor"})
+# the admin menu: whoever manages a clinic setting (clinic admins; prescribers: consent texts, rule
+# overrides), each in their own clinic (the foreign prescribers see their own clinic's menu)
+MENU_USERS = frozenset({"admin", "prescriber", "south_prescriber", "far_prescriber"})
 
 
 def _colleague(w: World) -> dict[str, Any]:
@@ -28,6 +32,28 @@ def _colleague(w: World) -> dict[str, Any]:
 
     user = w.once("colleague", make)
     return {"clinic_id": w.org.north.pk, "user_id": user.pk}
+
+
+def _invitee(w: World) -> dict[str, Any]:
+    """A north member invited but not yet signed up (no usable password): the target of a resend."""
+
+    def make() -> Any:
+        from django.contrib.auth import get_user_model
+
+        from kairos.accounts.models import Membership
+
+        user = get_user_model()(username="matrix_invitee@test.invalid", email="matrix_invitee@test.invalid")
+        user.set_unusable_password()
+        user.save()
+        Membership.objects.create(user=user, clinic=w.org.north, role="nurse")
+        return user
+
+    user = w.once("invitee", make)
+    return {"clinic_id": w.org.north.pk, "user_id": user.pk}
+
+
+def _north(w: World) -> dict[str, Any]:
+    return {"clinic_id": w.org.north.pk}
 
 
 ENTRIES: list[Entry] = [
@@ -60,4 +86,29 @@ ENTRIES: list[Entry] = [
         kwargs=_colleague,
         data=lambda w: {"reason": "lost phone, confirmed in person at the front desk"},
     ),
+    # the clinic administers itself (issue #11 §6); foreign users: the clinic or member is not found
+    Entry("accounts:admin_menu", phi=False, allowed=MENU_USERS, scope="collection"),
+    Entry("accounts:staff_invite", phi=False, allowed=CLINIC_ADMINS, kwargs=_north),
+    Entry(
+        "accounts:staff_invite",
+        phi=False,
+        method="POST",
+        allowed=CLINIC_ADMINS,
+        kwargs=_north,
+        data=lambda w: {"name": "Matrix Newcomer", "email": "newcomer@test.invalid", "role": "nurse"},
+    ),
+    Entry(
+        "accounts:staff_role",
+        phi=False,
+        method="POST",
+        allowed=CLINIC_ADMINS,
+        kwargs=_colleague,
+        data=lambda w: {"role": "therapist"},
+    ),
+    Entry("accounts:staff_deactivate", phi=False, method="POST", allowed=CLINIC_ADMINS, kwargs=_colleague),
+    # the colleague is active: a reactivation answers "already active" (a redirect), changing nothing
+    Entry("accounts:staff_reactivate", phi=False, method="POST", allowed=CLINIC_ADMINS, kwargs=_colleague),
+    Entry("accounts:staff_resend", phi=False, method="POST", allowed=CLINIC_ADMINS, kwargs=_invitee),
+    Entry("accounts:access_review", phi=False, allowed=ACCESS_REVIEWERS, kwargs=_north),
+    Entry("accounts:access_review_csv", phi=False, allowed=ACCESS_REVIEWERS, kwargs=_north),
 ]

@@ -66,7 +66,7 @@ def _account_routes() -> list[tuple[str, dict[str, int]]]:
     from kairos.access.tests.matrix import walk_routes
 
     names = [r for r in walk_routes(get_resolver().url_patterns) if r.name.startswith("accounts:")]
-    return [(r.name, {k: 1 for k in re.findall(r"<int:(\w+)>", r.path)}) for r in names]
+    return [(r.name, {k: 1 for k in re.findall(r"<(?:int|str):(\w+)>", r.path)}) for r in names]
 
 
 def test_an_unverified_user_with_a_device_reaches_only_verify_and_logout(org, patient, settings):
