@@ -158,7 +158,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 {"form": form, "invitation": found, "username": found.user.get_username()},
                 status=400 if form.errors else 200,
             )
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # the token is in the URL: never sent to another site (not "no-referrer": the form POST would then
+    # carry "Origin: null", which the CSRF check refuses)
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 
