@@ -149,7 +149,7 @@ def load_dosing_demo(context: dict[str, Any]) -> str:
         nurse,
         iv,
         taken_at=start + 85 * M,
-        vitals={"sbp": 126, "dbp": 78, "heart_rate": 72, "spo2": 98},
+        vitals={"sbp": 126, "dbp": 78, "heart_rate": 72, "spo2": 98, "resp_rate": 14},
         moaas=5,
     )
     note = services.discharge(

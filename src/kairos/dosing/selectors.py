@@ -219,22 +219,20 @@ def evaluate_new(
     moaas: int | None,
     symptoms: Iterable[str],
 ) -> RuleResult:
-    """Flags for a new reading at entry: BP rise and hold, SpO₂ alarm, crisis symptoms, loss of consciousness."""
+    """Flags for a new reading at entry: every vital sign judged (hypertensive crisis, SpO₂ floor and alarm,
+    heart and respiratory rate; in session with or without a pre-dose baseline), BP rise and hold, crisis
+    symptoms, loss of consciousness (issue #12 §1)."""
     findings: list[Finding] = []
     base = baseline(session)
     reading = as_vitals_values(t, vals)
     previous = [as_vitals(r) for r in vitals_rows(session) if r.taken_at <= t]
-    if (
-        any(v is not None for v in vals.values())
-        and base is not None
-        and phase_at(session, t) != Phase.PRE_DOSE
-    ):
+    if any(v is not None for v in vals.values()) and phase_at(session, t) != Phase.PRE_DOSE:
         res = evaluate_reading(
             route=safety_route(session), reading=reading, baseline=base, previous=previous, symptoms=symptoms
         )
         findings.extend(res.findings)
     else:
-        from kairos.clinical.safety.vitals import crisis_findings, spo2_findings
+        from kairos.clinical.safety.vitals import crisis_findings, judged_findings, spo2_findings
 
         findings.extend(crisis_findings(symptoms))
         if vals.get("spo2") is not None:
@@ -245,6 +243,8 @@ def evaluate_new(
                     "assess airway and breathing now.",
                 )
             )
+        # A pre-dose reading is judged as the pre-dose gate judges it (hold-level values hold).
+        findings.extend(judged_findings([reading], in_session=False))
     if moaas is not None:
         s = score("moaas", {"1": moaas})
         for flag in s.flags:
@@ -309,17 +309,28 @@ def readiness(
         return DischargeResult(
             Outcome.HOLD, (Finding("not_dosed", Outcome.HOLD, "No dose given yet.", ""),), None
         )
-    post = [r for r in vitals_rows(session) if r.taken_at >= first]
-    latest_symptoms = [s for r in session.readings.all() if r.taken_at >= first for s in r.symptoms][-3:]
+    at = max(now, first)
+    # Only what was charted by the discharge time counts: a later row cannot make an earlier discharge ready,
+    # and the latest row must be recent (discharge.reading_max_age_min, issue #12 §3).
+    post = [r for r in vitals_rows(session) if first <= r.taken_at <= at]
+    assessed = [
+        r
+        for r in session.readings.all()
+        if r.moaas is not None and r.phase != Phase.PRE_DOSE and r.taken_at <= at
+    ]
+    latest_symptoms = [s for r in session.readings.all() if first <= r.taken_at <= at for s in r.symptoms][
+        -3:
+    ]
     if escort_present is None and hasattr(session, "precheck"):
         escort_present = bool(session.precheck.escort_name) or None
     return discharge_readiness(
         route=safety_route(session),
         first_dose_at=first,
-        now=max(now, first),
+        now=at,
         latest=as_vitals(post[-1]) if post else None,
         baseline=baseline(session),
-        moaas=latest_moaas(session),
+        moaas=assessed[-1].moaas if assessed else None,
+        moaas_at=assessed[-1].taken_at if assessed else None,
         dissociation_resolved=dissociation_resolved,
         escort_present=escort_present,
         dosing_ended_at=session.dosing_ended_at

@@ -84,12 +84,14 @@ def verified_iv(org, patient, site, t0):
 
 @pytest.fixture
 def dosed_im(org, patient, site, t0):
-    """IM dose given 70 min ago with a settled reading since: ready to discharge, integration allowed."""
+    """IM dose given with a settled reading since and one within the discharge window (#12 §3): ready to
+    discharge, integration allowed."""
     s = checked_in(org, patient, t0, protocol="im-racemic")
     services.order_dose(org.prescriber, s)
     services.verify_dose(org.nurse, s)
     services.start_dosing(org.nurse, s, product_code="ketamine-50", lot_number="IM1", at=t0 + 5 * M)
     services.add_reading(org.nurse, s, taken_at=t0 + 70 * M, vitals=GOOD_VITALS, moaas=5)
+    services.add_reading(org.nurse, s, taken_at=t0 + 175 * M, vitals=GOOD_VITALS, moaas=5)
     return s
 
 

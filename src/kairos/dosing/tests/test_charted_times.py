@@ -136,7 +136,7 @@ def _monitoring(org, patient, t0):
         org.nurse,
         s,
         taken_at=t0 + 95 * M,
-        vitals={"sbp": 124, "dbp": 78, "heart_rate": 72, "spo2": 98},
+        vitals={"sbp": 124, "dbp": 78, "heart_rate": 72, "spo2": 98, "resp_rate": 14},
         moaas=5,
     )
     s.refresh_from_db()

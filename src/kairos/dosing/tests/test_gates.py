@@ -83,10 +83,11 @@ def test_recheck_clears_a_hold(org, patient, site, t0):
 
 
 def test_recheck_still_held_updates_the_hold_reasons_and_the_override_records_them(org, patient, site, t0):
-    # 190/115 is above the confirm-twice threshold but below the single-reading one (⚠ configurable):
+    # 175/115 is above the confirm-twice threshold but below the single-reading one (⚠ configurable) and
+    # below hypertensive-crisis level (≥180/≥120 holds at once, #12 §1):
     # the first reading holds pending a re-measure (bp_hold_recheck), a second reading >= 5 min later
     # confirms it (bp_hold). The session must carry the confirmed reason, and so must the override audit.
-    high = {"sbp": 190, "dbp": 115, "heart_rate": 80, "spo2": 98}
+    high = {"sbp": 175, "dbp": 115, "heart_rate": 80, "spo2": 98}
     s = checked_in(org, patient, t0, protocol="iv-racemic", vitals=high)
     assert [r["code"] for r in s.hold_reasons] == ["bp_hold_recheck"]
     version = s.version

@@ -56,7 +56,7 @@ def test_esketamine_session_end_to_end(org, patient, enrolled, site, t0):
         org.nurse,
         s,
         taken_at=first + 118 * M,
-        vitals={"sbp": 128, "dbp": 80, "heart_rate": 70, "spo2": 98},
+        vitals={"sbp": 128, "dbp": 80, "heart_rate": 70, "spo2": 98, "resp_rate": 14},
         moaas=5,
     )
     note = services.discharge(
