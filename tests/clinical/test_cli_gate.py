@@ -185,3 +185,52 @@ def test_gate_imports_no_django():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["decision"] == "ok"
+
+
+# --- the reproduced cases (#12 §1, §3) through the command line ---------------------------------------
+
+
+def codes(data):
+    return {f["rule_id"]: f["outcome"] for f in data["findings"]}
+
+
+def test_predose_hr_160_with_rr_4_holds(capsys):
+    data = gate(capsys, "predose", *ESK, "--bp", "120/80", "--hr", "160", "--rr", "4", "--spo2", "98")
+    assert data["decision"] == "hold"
+    assert {f["value"] for f in data["findings"]} == {"160 /min", "4 /min"}
+
+
+def test_in_session_rr_5_with_hr_35_escalates(capsys):
+    data = gate(capsys, "monitoring", *ESK, "--bp", "120/80", "--hr", "35", "--rr", "5", "--spo2", "97",
+                "--baseline-bp", "120/80")  # fmt: skip
+    assert data["decision"] == "escalate"
+    assert set(codes(data).values()) == {"escalate"}
+    assert len(data["findings"]) == 2
+
+
+def test_single_spo2_81_holds_predose(capsys):
+    data = gate(capsys, "predose", *ESK, "--bp", "120/80", "--hr", "70", "--rr", "14", "--spo2", "81")
+    assert data["decision"] == "hold"
+    assert "hold" in codes(data).values()
+
+
+@pytest.mark.parametrize(
+    ("bp", "decision"), [("180/80", "hold"), ("160/120", "hold"), ("179/119", "caution")]
+)
+def test_esketamine_predose_crisis_level_holds(capsys, bp, decision):
+    data = gate(capsys, "predose", *ESK, "--bp", bp, "--hr", "70", "--rr", "14", "--spo2", "98")
+    assert data["decision"] == decision
+
+
+def test_in_session_crisis_level_escalates(capsys):
+    data = gate(capsys, "monitoring", *ESK, "--bp", "230/130", "--hr", "70", "--rr", "14", "--spo2", "97",
+                "--baseline-bp", "120/80")  # fmt: skip
+    assert data["decision"] == "escalate"
+
+
+def test_discharge_185_108_is_not_ready(capsys):
+    data = gate(capsys, "discharge", *ESK, "--bp", "185/108", "--hr", "70", "--rr", "14", "--spo2", "97",
+                "--moaas", "5", "--minutes-since-dose", "200", "--baseline-bp", "160/100",
+                "--escort", "yes", "--dissociation-resolved", "yes")  # fmt: skip
+    assert data["ready"] is False
+    assert data["decision"] == "hold"
