@@ -185,6 +185,33 @@ HAZARDS: tuple[Hazard, ...] = (
                 ),
             ),
             Control(
+                "One SpO₂ below the single-reading floor holds before dosing and escalates in session; a "
+                "respiratory rate outside its bands is a caution or a hold (escalate in session).",
+                (
+                    "safety.spo2.hold_below",
+                    "safety.rr.hold_below",
+                    "safety.rr.caution_below",
+                    "safety.rr.caution_above",
+                    "safety.rr.hold_above",
+                ),
+                (
+                    "kairos.clinical.safety.vitals.spo2_floor_findings",
+                    "kairos.clinical.safety.vitals.resp_rate_findings",
+                    "kairos.clinical.safety.vitals.judged_findings",
+                ),
+                (
+                    f"{_TC}/test_safety_vitals_judged.py::test_reproduced_predose_hr_160_rr_4_holds",
+                    f"{_TC}/test_safety_vitals_judged.py::test_reproduced_in_session_rr_5_hr_35_escalates",
+                    f"{_TC}/test_safety_vitals_judged.py::test_reproduced_single_spo2_80_to_82_holds_pre_dose_and_escalates_in_session",
+                    f"{_TC}/test_safety_vitals_judged.py::test_respiratory_rate_bands",
+                    f"{_TC}/test_safety_vitals_judged.py::test_spo2_floor_boundary",
+                    f"{_DT}/test_vitals_judged.py::test_in_session_rr_5_hr_35_escalates",
+                    f"{_DT}/test_vitals_judged.py::test_in_session_single_low_spo2_escalates",
+                    f"{_TC}/test_cli_gate.py::test_in_session_rr_5_with_hr_35_escalates",
+                    f"{_TC}/test_cli_gate.py::test_single_spo2_81_holds_predose",
+                ),
+            ),
+            Control(
                 "Readings are due on a schedule per route (esketamine pre-dose, 40 min and before "
                 "discharge; IV every 10 min during and every 15 min after).",
                 ("safety.monitor.iv_during_every_min", "safety.monitor.iv_after_every_min"),
@@ -202,7 +229,8 @@ HAZARDS: tuple[Hazard, ...] = (
             ),
         ),
         "Readings between scheduled checks are not captured (no device integration); a nurse's clinical "
-        "observation between readings remains the control.",
+        "observation between readings remains the control. The single-reading SpO₂ floor and the "
+        "respiratory-rate bands are clinic-protocol values (⚠ unconfirmed).",
         "catastrophic",
         "medium",
         "low",
@@ -239,6 +267,33 @@ HAZARDS: tuple[Hazard, ...] = (
                 ),
             ),
             Control(
+                "Hypertensive-crisis BP (≥180 and/or ≥120 mmHg, ACC/AHA 2017) holds before dosing on every "
+                "route and, in session, means stop further devices / the infusion and escalate; heart rate "
+                "outside its bands is a caution or a hold (escalate in session).",
+                (
+                    "safety.bp.crisis_sbp",
+                    "safety.bp.crisis_dbp",
+                    "safety.hr.brady_hold_below",
+                    "safety.hr.brady_caution_below",
+                    "safety.hr.tachy_caution_above",
+                    "safety.hr.tachy_hold_above",
+                ),
+                (
+                    "kairos.clinical.safety.vitals.bp_crisis_findings",
+                    "kairos.clinical.safety.vitals.heart_rate_findings",
+                ),
+                (
+                    f"{_TC}/test_safety_vitals_judged.py::test_reproduced_esketamine_220_130_pre_dose_holds",
+                    f"{_TC}/test_safety_vitals_judged.py::test_reproduced_esketamine_230_130_in_session_escalates_and_stops_further_devices",
+                    f"{_TC}/test_safety_vitals_judged.py::test_crisis_boundaries_every_route",
+                    f"{_TC}/test_safety_vitals_judged.py::test_heart_rate_bands",
+                    f"{_DT}/test_vitals_judged.py::test_checkin_esketamine_crisis_boundary",
+                    f"{_DT}/test_vitals_judged.py::test_in_session_230_130_escalates_and_stops_further_devices",
+                    f"{_TC}/test_cli_gate.py::test_esketamine_predose_crisis_level_holds",
+                    f"{_TC}/test_cli_gate.py::test_in_session_crisis_level_escalates",
+                ),
+            ),
+            Control(
                 "A significant rise from pre-dose is flagged in session (named definition "
                 "significant_bp_rise) and holds discharge until it settles; the dashboard counts rises in "
                 "the first 90 min.",
@@ -266,7 +321,8 @@ HAZARDS: tuple[Hazard, ...] = (
                 ),
             ),
         ),
-        "A prescriber may proceed on a caution with a recorded reason; BP is sampled, not continuous.",
+        "A prescriber may proceed on a caution with a recorded reason; BP is sampled, not continuous; the "
+        "heart-rate bands are clinic-protocol values (⚠ unconfirmed).",
         "catastrophic",
         "medium",
         "low",
@@ -527,6 +583,33 @@ HAZARDS: tuple[Hazard, ...] = (
                     f"{_TC}/test_safety_discharge.py::test_every_unmet_listed_at_once",
                     f"{_TC}/test_cli_gate.py::test_discharge_not_ready_is_hold_esketamine_two_hours",
                     f"{_TC}/test_cli_gate.py::test_discharge_iv_counts_from_the_end_of_the_infusion",
+                ),
+            ),
+            Control(
+                "Discharge needs a reading within the window before it (default 15 min) with BP, heart "
+                "rate, respiratory rate and SpO₂ inside absolute limits, and says which criterion is unmet.",
+                (
+                    "safety.discharge.reading_max_age_min",
+                    "safety.discharge.sbp_max",
+                    "safety.discharge.dbp_max",
+                    "safety.discharge.hr_min",
+                    "safety.discharge.hr_max",
+                    "safety.discharge.rr_min",
+                    "safety.discharge.rr_max",
+                    "safety.discharge.spo2_min",
+                ),
+                (
+                    "kairos.clinical.safety.discharge.discharge_readiness",
+                    "kairos.dosing.services.discharge.mark_ready",
+                ),
+                (
+                    f"{_TC}/test_safety_discharge_recent.py::test_reproduced_185_108_is_not_ready_without_a_baseline",
+                    f"{_TC}/test_safety_discharge_recent.py::test_reproduced_vitals_at_41_min_do_not_satisfy_a_discharge_at_200_min",
+                    f"{_TC}/test_safety_discharge_recent.py::test_reading_window_boundary",
+                    f"{_TC}/test_safety_discharge_recent.py::test_absolute_limits",
+                    f"{_DT}/test_discharge_recent_reading.py::test_reproduced_185_108_refused_naming_the_limit",
+                    f"{_DT}/test_discharge_recent_reading.py::test_mark_ready_refuses_a_stale_reading",
+                    f"{_TC}/test_cli_gate.py::test_discharge_185_108_is_not_ready",
                 ),
             ),
         ),
