@@ -45,6 +45,25 @@ def _table(rules: RuleSet) -> list[str]:
     return [*lines, ""]
 
 
+def _definitions() -> list[str]:
+    """The named clinical definitions (kairos.clinical.definitions) with their labels and params."""
+    from kairos.clinical.definitions import definitions
+
+    lines = [
+        "## Named clinical definitions (`kairos.clinical.definitions`)",
+        "",
+        "Each term is defined once and labelled wherever a figure uses it (the REMS form's terms are not the",
+        "dashboard's).",
+        "",
+        "| Label | Definition | Params | Function |",
+        "|---|---|---|---|",
+    ]
+    for d in definitions().values():
+        params = ", ".join(f"`{p}`" for p in d.params)
+        lines.append(f"| {_cell(d.label)} | {_cell(d.text)} | {params} | `{d.function}` |")
+    return [*lines, ""]
+
+
 def render_rules_markdown(rule_sets: list[RuleSet] | None = None) -> str:
     """The whole document: one table per rule set and the values a clinic must review."""
     sets = all_rule_sets() if rule_sets is None else rule_sets
@@ -59,6 +78,8 @@ def render_rules_markdown(rule_sets: list[RuleSet] | None = None) -> str:
     ]
     for rules in sets:
         out.extend(_table(rules))
+    if rule_sets is None:
+        out.extend(_definitions())
     out.extend(["## Values a clinic must review", ""])
     review = [(r.name, p) for r in sets for p in sorted(r.unconfirmed(), key=lambda p: p.key)]
     counts = {s: sum(1 for _, p in review if p.status is s) for s in (Status.PARTIAL, Status.UNCONFIRMED)}
