@@ -237,3 +237,19 @@ def test_dashboard_safety_rows_are_labelled_with_the_named_definitions():
     assert rows["bp_rise"].label == (
         "BP rise within 90 min of dosing (SBP ≥40 and/or DBP ≥25 mmHg above pre-dose)"
     )
+
+
+@given(
+    moaas=st.lists(st.one_of(st.none(), st.integers(0, 5)), max_size=8),
+    event=st.booleans(),
+)
+def test_significant_sedation_is_a_subset_of_rems_sedation(moaas, event):
+    """With the shipped cut-offs, every significant sedation (≤ 3) is also REMS sedation (< 5); loss of
+    consciousness (0) is both; the two differ exactly on a lowest MOAA/S of 4."""
+    rems = d.rems_sedation(moaas, sedation_event=event)
+    significant = d.significant_sedation(moaas, sedation_event=event)
+    assert not significant or rems
+    if d.loss_of_consciousness(moaas):
+        assert significant
+    lowest = min((m for m in moaas if m is not None), default=None)
+    assert (rems and not significant) == (not event and lowest == 4)
