@@ -17,6 +17,7 @@ from kairos.accounts.models import Clinic
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.clinical import definitions
+from kairos.clinical.config import RuleSet
 from kairos.clinical.instruments import score
 from kairos.clinical.rules.rems import RULES as REMS_RULES
 from kairos.clinical.rules.safety import RULES as SAFETY_RULES
@@ -54,6 +55,7 @@ from kairos.dosing.models import (
     RemsSiteProfile,
 )
 from kairos.intake import selectors as intake_selectors
+from kairos.rulesets.selectors import effective_rules
 
 if TYPE_CHECKING:
     from kairos.patients.models import Patient
@@ -134,6 +136,16 @@ def rems_result(session: DosingSession, now: dt.datetime) -> RuleResult:
     )
 
 
+def safety_rules(session: DosingSession) -> RuleSet:
+    """The clinic's effective safety rule set: the cited defaults with the clinic's signed overrides
+    (:mod:`kairos.rulesets`), so every gate judges with the values the clinic's prescribers signed."""
+    cached: RuleSet | None = getattr(session, "_kairos_safety_rules", None)
+    if cached is None:  # one query per session object, however many gates a page or write evaluates
+        cached = effective_rules(session.clinic_id, "safety")
+        setattr(session, "_kairos_safety_rules", cached)  # noqa: B010 (a cache on the instance, not a field)
+    return cached
+
+
 def pregnancy_relevant(patient: Patient) -> bool:
     return patient.sex != "male"
 
@@ -141,6 +153,7 @@ def pregnancy_relevant(patient: Patient) -> bool:
 def gate_result(session: DosingSession, precheck: PreCheck, now: dt.datetime) -> RuleResult:
     readings = [as_vitals(r) for r in vitals_rows(session) if r.phase == Phase.PRE_DOSE]
     gate = predose_gate(
+        rules=safety_rules(session),
         route=safety_route(session),
         readings=readings,
         planned_dose_at=now,
@@ -228,7 +241,12 @@ def evaluate_new(
     previous = [as_vitals(r) for r in vitals_rows(session) if r.taken_at <= t]
     if any(v is not None for v in vals.values()) and phase_at(session, t) != Phase.PRE_DOSE:
         res = evaluate_reading(
-            route=safety_route(session), reading=reading, baseline=base, previous=previous, symptoms=symptoms
+            route=safety_route(session),
+            reading=reading,
+            baseline=base,
+            previous=previous,
+            symptoms=symptoms,
+            rules=safety_rules(session),
         )
         findings.extend(res.findings)
     else:
@@ -241,10 +259,11 @@ def evaluate_new(
                     [*previous, reading],
                     Outcome.ESCALATE,
                     "assess airway and breathing now.",
+                    safety_rules(session),
                 )
             )
         # A pre-dose reading is judged as the pre-dose gate judges it (hold-level values hold).
-        findings.extend(judged_findings([reading], in_session=False))
+        findings.extend(judged_findings([reading], in_session=False, rules=safety_rules(session)))
     if moaas is not None:
         s = score("moaas", {"1": moaas})
         for flag in s.flags:
@@ -269,7 +288,9 @@ def due_readings(session: DosingSession, now: dt.datetime) -> list[dict[str, Any
     if start is None:
         return []
     try:
-        schedule = monitoring_schedule(safety_route(session), start, infusion_min=infusion_min(session))
+        schedule = monitoring_schedule(
+            safety_route(session), start, infusion_min=infusion_min(session), rules=safety_rules(session)
+        )
     except ValueError:
         return []
     taken = [r.taken_at for r in vitals_rows(session) if r.has_bp]
@@ -324,6 +345,7 @@ def readiness(
     if escort_present is None and hasattr(session, "precheck"):
         escort_present = bool(session.precheck.escort_name) or None
     return discharge_readiness(
+        rules=safety_rules(session),
         route=safety_route(session),
         first_dose_at=first,
         now=at,
