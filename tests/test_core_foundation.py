@@ -14,10 +14,12 @@ APPEND_ONLY = {
     "audit.AuditEvent",
     "dosing.Reading",
     "dosing.EmergencyAction",
+    "dosing.CautionDecision",
     "intake.EligibilityDecision",
     "intake.ConsentDocument",
     "measures.QuestionnaireResponse",
     "measures.Score",
+    "rulesets.RuleOverride",
 }
 
 

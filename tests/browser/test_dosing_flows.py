@@ -281,7 +281,15 @@ def test_esketamine_session_by_keyboard(day, patient, clock, logged_in_page, sig
     sign_in(nurse, org.nurse)
     open_session(nurse, s)
     _reading(
-        nurse, (first + 118 * M).astimezone(tz), 4, sbp="128", dbp="80", heart_rate="70", spo2="98", moaas="5"
+        nurse,
+        (first + 118 * M).astimezone(tz),
+        4,
+        sbp="128",
+        dbp="80",
+        heart_rate="70",
+        spo2="98",
+        resp_rate="14",
+        moaas="5",
     )
     expect(nurse.get_by_test_id("readiness")).to_be_visible()
 
@@ -392,7 +400,15 @@ def test_iv_session_with_second_clinician(day, patient, clock, logged_in_page, s
     sign_in(nurse, org.nurse)
     open_session(nurse, s)
     _reading(
-        nurse, (begun + 95 * M).astimezone(tz), 6, sbp="124", dbp="78", heart_rate="72", spo2="98", moaas="5"
+        nurse,
+        (begun + 95 * M).astimezone(tz),
+        6,
+        sbp="124",
+        dbp="78",
+        heart_rate="72",
+        spo2="98",
+        resp_rate="14",
+        moaas="5",
     )
     discharge = nurse.get_by_test_id("discharge-form")
     tick(nurse, discharge.get_by_label("Escort present"))
@@ -438,13 +454,14 @@ def test_held_session_and_prescriber_override(day, patient, clock, logged_in_pag
     s = _session(org, patient, "iv-racemic", clock.t0)
     nurse = logged_in_page(org.nurse)
     open_session(nurse, s)
-    _check_in(nurse, org.north.tz, sbp="190", dbp="115", weight="80.0", pregnancy=("Neg", "negative_test"))
+    # 175/115: the IV hold (diastolic ≥ 110), below the hypertensive-crisis hold (≥ 180 / ≥ 120, issue #12)
+    _check_in(nurse, org.north.tz, sbp="175", dbp="115", weight="80.0", pregnancy=("Neg", "negative_test"))
     assert status_of(nurse) == "Held"
     expect(nurse.get_by_test_id("gate-outcome")).to_have_text("hold")
 
     clock.to(6)  # the hold is confirmed by a second reading at least 5 min later
     recheck = nurse.locator("form[action$='/recheck/']")
-    for name, value in (("sbp", "190"), ("dbp", "115"), ("heart_rate", "80"), ("spo2", "98")):
+    for name, value in (("sbp", "175"), ("dbp", "115"), ("heart_rate", "80"), ("spo2", "98")):
         type_into(nurse, recheck.locator(f"input[name={name}]"), value)
     submit_from(nurse, recheck.locator("input[name=spo2]"))
     assert status_of(nurse) == "Held"
@@ -476,7 +493,7 @@ def test_held_session_and_prescriber_override(day, patient, clock, logged_in_pag
 
     s = DosingSession.objects.get(pk=s.pk)
     assert s.status == "prechecks_done" and not DoseOrder.objects.filter(session=s).exists()
-    assert [(r.sbp, r.dbp) for r in Reading.objects.filter(session=s)] == [(190, 115), (190, 115)]
+    assert [(r.sbp, r.dbp) for r in Reading.objects.filter(session=s)] == [(175, 115), (175, 115)]
     assert s.precheck.override_by == org.prescriber and s.precheck.override_reason == why
     (event,) = AuditEvent.objects.filter(summary="pre-dose hold overridden by prescriber")
     assert (event.actor, event.patient_id, event.reason) == (org.prescriber, patient.pk, why)
