@@ -34,6 +34,8 @@ from kairos.dosing.models import (
     RiskCheck,
     Severity,
 )
+from kairos.rulesets import catalogue
+from kairos.rulesets.selectors import effective_rules
 
 MAX_ID = 2**63 - 1  # largest primary key the databases store; larger ids are refused, not looked up
 LIST_RANGE_DAYS = 3660  # the day list looks ten years either way; keeps date arithmetic inside date.min/max
@@ -123,6 +125,28 @@ def _pending_cautions(session: DosingSession) -> list[dict[str, Any]]:
     return pending_cautions(session) if session.status == "checked_in" else []
 
 
+def _rules_in_force(session: DosingSession) -> list[dict[str, Any]]:
+    """The clinic's signed overrides that this session's decisions use (safety and dosing rule sets), each with
+    its default, source and who signed it, so a clinician sees which numbers differ from the cited defaults."""
+    out: list[dict[str, Any]] = []
+    for name, rules in (
+        ("safety", selectors.safety_rules(session)),
+        ("dosing", effective_rules(session.clinic_id, "dosing")),
+    ):
+        defaults = catalogue.rule_set(name)
+        for p in rules:
+            if p.overridden_by is not None:
+                out.append(
+                    {
+                        "ruleset": name,
+                        "param": p,
+                        "default": defaults.param(p.key).value,
+                        "override": p.overridden_by,
+                    }
+                )
+    return out
+
+
 def _context(request: HttpRequest, session: DosingSession, errors: list[str] | None = None) -> dict[str, Any]:
     now = timezone.now()
     user = request.user
@@ -130,6 +154,7 @@ def _context(request: HttpRequest, session: DosingSession, errors: list[str] | N
     readings = list(session.readings.select_related("recorded_by"))
     curves = adapters.typical_curves(session)
     return {
+        "rules_in_force": _rules_in_force(session),
         "s": session,
         "patient": session.patient,
         "readings": readings,

@@ -54,3 +54,13 @@ def test_in_session_the_clinic_floor_escalates(org, patient, enrolled, site, t0)
     r = services.add_reading(org.nurse, s, taken_at=t0 + 16 * M, vitals={**GOOD_VITALS, "spo2": 91})
     assert r.outcome == "escalate"
     assert "spo2_below_floor" in {f["code"] for f in r.findings}
+
+
+def test_the_session_page_shows_the_clinic_rule_in_force(org, patient, enrolled, site, t0, client_for):
+    s = checked_in(org, patient, t0)
+    page = client_for(org.nurse).get(f"/sessions/{s.pk}/").content.decode()
+    assert 'data-testid="rules-in-force"' not in page
+    rule_services.set_override(org.prescriber, patient.clinic_id, "safety", "spo2.hold_below", 92, REASON)
+    page = client_for(org.nurse).get(f"/sessions/{s.pk}/").content.decode()
+    assert 'data-testid="rules-in-force"' in page
+    assert "<strong>92 %</strong>" in page and "default 90 %" in page and REASON in page
