@@ -27,6 +27,7 @@ from kairos.dosing.models import (
     EventOutcome,
     EventType,
     Nausea,
+    Phase,
     Reading,
     ReadingKind,
     Severity,
@@ -154,6 +155,17 @@ def add_reading(
     if result.outcome is Outcome.ESCALATE and session.status == Status.READY:
         s = _lock(session, None)
         _move(s, Status.MONITORING, ready_at=None)
+    elif (
+        phase == Phase.PRE_DOSE
+        and session.status in (Status.CHECKED_IN, Status.PRECHECKS_DONE)
+        and result.outcome.rank >= Outcome.HOLD.rank
+    ):
+        # A hold-level pre-dose reading charted after the gate puts the session back on hold: the order needs
+        # a re-check or a prescriber's override again (issue #12 §1: every vital sign judged, not only at
+        # check-in).
+        s = _lock(session, None)
+        reasons = [f.to_dict() for f in result.findings if f.severity.rank >= Outcome.HOLD.rank]
+        _move(s, Status.HELD, held_at=now, hold_reasons=reasons)
     hooks.session_changed(session.pk)
     return reading
 

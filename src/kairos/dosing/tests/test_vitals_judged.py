@@ -141,3 +141,27 @@ def test_escalation_takes_a_ready_patient_back_to_monitoring(org, patient, enrol
     assert r.outcome == "escalate"
     s.refresh_from_db()
     assert s.status == "monitoring"
+
+
+def test_a_hold_level_pre_dose_reading_after_the_gate_puts_the_session_back_on_hold(
+    org, patient, enrolled, site, t0
+):
+    """Issue #12 §1: a reading charted after pre-checks passed is judged too; the order then waits for a
+    re-check or a prescriber's override."""
+    from django.core.exceptions import ValidationError
+
+    s = checked_in(org, patient, t0)
+    assert s.status == "prechecks_done"
+    services.add_reading(org.nurse, s, taken_at=t0 + 2 * M, vitals={**GOOD_VITALS, "sbp": 185, "dbp": 100})
+    s.refresh_from_db()
+    assert s.status == "held"
+    assert "bp_hypertensive_crisis" in _codes(s)
+    with pytest.raises(ValidationError, match="pre-checks pass"):
+        services.order_dose(org.prescriber, s)
+
+
+def test_a_normal_pre_dose_reading_after_the_gate_changes_nothing(org, patient, enrolled, site, t0):
+    s = checked_in(org, patient, t0)
+    services.add_reading(org.nurse, s, taken_at=t0 + 2 * M, vitals=GOOD_VITALS)
+    s.refresh_from_db()
+    assert s.status == "prechecks_done"
