@@ -91,7 +91,8 @@ KAIROS_SHARED ?= $(abspath $(CURDIR)/../shared)
 mutate: install
 	@mkdir -p $(MUTATE_DIR)
 	rm -rf $(MUTATE_DIR)/src $(MUTATE_DIR)/tests
-	cp -rp src tests conftest.py manage.py pyproject.toml $(MUTATE_DIR)/
+	rm -rf $(MUTATE_DIR)/docs
+	cp -rp src tests docs conftest.py manage.py pyproject.toml $(MUTATE_DIR)/
 	find $(MUTATE_DIR)/src $(MUTATE_DIR)/tests -name __pycache__ -prune -exec rm -rf {} +
 	cd $(MUTATE_DIR) && KAIROS_SHARED=$(KAIROS_SHARED) HYPOTHESIS_PROFILE=ci \
 	  $(abspath $(BIN))/mutmut run --max-children $(TEST_WORKERS) $(MUTANTS)
