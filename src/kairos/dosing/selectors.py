@@ -489,6 +489,16 @@ def rems_forms(user: Viewer, now: dt.datetime) -> list[dict[str, Any]]:
     ]
 
 
+def overdue_rems_forms(user: Viewer, now: dt.datetime | None = None) -> int:
+    """How many unsubmitted REMS forms of the user's clinics are past their 7-day due date (clinic calendar),
+    for the navigation badge (issue #11 §3, §5)."""
+    now = now or timezone.now()
+    qs = RemsForm.objects.filter(
+        session__clinic_id__in=policies.clinic_ids_for(user, Act.SESSION_VIEW), submitted_at__isnull=True
+    ).select_related("session__clinic")
+    return sum(1 for f in qs if rems_state(f, now) == "overdue")
+
+
 # --- scoped reads ------------------------------------------------------------------------------------------
 
 
