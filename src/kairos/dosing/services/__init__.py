@@ -10,6 +10,7 @@ Flowsheet readings need no lock: they are append-only rows.
 * :mod:`.flowsheet` — readings, adverse events, emergency actions
 * :mod:`.discharge` — discharge, note signature and amendments, integration notes
 * :mod:`.rems` — REMS Patient Monitoring Form
+* :mod:`.start` — start the session of a booked dosing appointment
 * :mod:`.common` — shared mechanics (field errors, reason rule, charted times, locking)
 
 The names below are re-exported so that ``services.check_in(...)`` keeps working for callers.
@@ -40,6 +41,7 @@ from kairos.dosing.services.orders import (
     verify_dose,
 )
 from kairos.dosing.services.rems import sign_rems_form, submit_rems_form
+from kairos.dosing.services.start import StartRefused, start_session_from_appointment
 
 __all__ = [
     "add_reading",
@@ -60,6 +62,8 @@ __all__ = [
     "sign_note",
     "sign_rems_form",
     "start_dosing",
+    "start_session_from_appointment",
+    "StartRefused",
     "stop_infusion",
     "submit_rems_form",
     "verify_dose",
