@@ -283,7 +283,10 @@ def infusion_min(session: DosingSession) -> float | None:
 
 
 def due_readings(session: DosingSession, now: dt.datetime) -> list[dict[str, Any]]:
-    """The monitoring schedule with each slot marked done / due / overdue / upcoming."""
+    """The monitoring schedule with each slot marked done / due / overdue / upcoming.
+
+    A held or cancelled (hard-stopped) session is not being monitored on a schedule any more: its slots not
+    yet charted are marked ``stopped`` and none is due or overdue (issue #11 §4)."""
     start = session.dosing_started_at or session.prechecks_done_at or session.checked_in_at
     if start is None:
         return []
@@ -295,6 +298,7 @@ def due_readings(session: DosingSession, now: dt.datetime) -> list[dict[str, Any
         return []
     taken = [r.taken_at for r in vitals_rows(session) if r.has_bp]
     window = dt.timedelta(minutes=SAFETY_RULES.num("monitor.slot_window_min"))
+    stopped = session.status in (Status.HELD, Status.CANCELLED)
     out = []
     for slot in schedule:
         done = any(abs(t - slot.at) <= window for t in taken) or (
@@ -303,6 +307,8 @@ def due_readings(session: DosingSession, now: dt.datetime) -> list[dict[str, Any
         state = (
             "done"
             if done
+            else "stopped"
+            if stopped
             else "overdue"
             if now > slot.at + window
             else "due"
