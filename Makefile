@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install chromium lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean mutate
+.PHONY: run test test-fast install chromium pdf-libs lint typecheck imports migrations-check pytest pytest-db bench openapi docs screenshots clean mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt | $(BIN)/python
 install: $(STAMP)
 
 ## make run: venv, install, migrate SQLite under var/, load the demo clinic, serve web + worker.
-run: install
+run: install pdf-libs
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/kairos demo
 	$(BIN)/python -m kairos.config.devserver
 
 ## make test: lint, types, import contracts, migrations check, then the whole pytest suite.
-test: install chromium lint typecheck imports migrations-check pytest
+test: install chromium pdf-libs lint typecheck imports migrations-check pytest
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
@@ -39,6 +39,18 @@ chromium:
 	else \
 	  echo "Browser tests need Debian's chromium at $(CHROMIUM)."; \
 	  echo "Install it with: sudo apt-get install chromium   (or set CHROMIUM=/path/to/chromium)"; \
+	  exit 1; \
+	fi
+
+## make pdf-libs: the system libraries WeasyPrint renders PDFs with (Debian packages: pango, harfbuzz, fonts).
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core
+pdf-libs:
+	@if ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing the system libraries WeasyPrint needs for PDFs..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	else \
+	  echo "PDF printing needs pango and harfbuzz: sudo apt-get install $(PDF_DEBS)"; \
 	  exit 1; \
 	fi
 

@@ -14,14 +14,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kairos.audit.models import Action
 from kairos.audit.reads import clinic_counts, record_list_read
+from kairos.audit.services import record
 from kairos.clinical import dosing as dosing_rules
 from kairos.clinical.instruments import get as get_instrument
 from kairos.clinical.safety.vitals import CrisisSymptom
 from kairos.core import policies
 from kairos.core.actor import actor_of
 from kairos.core.policies import Act
-from kairos.dosing import adapters, charts, domain, records, selectors, services
+from kairos.dosing import adapters, charts, domain, pdf, records, selectors, services
 from kairos.dosing.models import (
     SERIOUSNESS,
     Decision,
@@ -31,6 +33,7 @@ from kairos.dosing.models import (
     EventType,
     Nausea,
     PregnancyStatus,
+    RemsForm,
     RiskCheck,
     Severity,
 )
@@ -449,6 +452,38 @@ def rems_form(request: HttpRequest, session_id: int) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+@login_required
+def rems_form_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The REMS Patient Monitoring Form as a printable PDF (issue #11 §3): an audited PHI export."""
+    session = selectors.get_session(request.user, session_id, Act.SESSION_VIEW)
+    if not session.is_esketamine:
+        raise Http404("not an esketamine session")
+    form = selectors.build_rems_form(session)
+    now = timezone.now()
+    data = pdf.render_pdf(
+        "dosing/pdf/rems_form.html",
+        {
+            "s": session,
+            "patient": session.patient,
+            "form": form,
+            "sections": pdf.ordered_sections(form.sections()),
+            "tracking": records.rems_form_summary(session, now),
+            "rems": RemsForm.objects.filter(session=session)
+            .select_related("signed_by", "submitted_by")
+            .first(),
+            "printed_at": timezone.localtime(now, session.clinic.tz),
+        },
+    )
+    record(
+        Action.EXPORT,
+        actor=request.user,
+        patient=session.patient,
+        obj=session,
+        summary="REMS monitoring form printed to PDF",
+    )
+    return pdf.pdf_response(data, f"rems-form-session-{session.pk}.pdf")
 
 
 @login_required

@@ -117,6 +117,7 @@ ENTRIES = [
     Entry("dosing:flowsheet", phi=True, allowed=CLINICAL_READERS, kwargs=_iv),
     Entry("dosing:add_reading", phi=True, method="POST", allowed=CHARTERS, kwargs=_iv, data=lambda w: VITALS),
     Entry("dosing:rems_form", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry("dosing:rems_form_pdf", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
     Entry("dosing:integration", phi=True, allowed=INTEGRATION_READERS, kwargs=_iv),
     Entry(
         "dosing:safety_report",
