@@ -313,6 +313,23 @@ def _await_decision(actor: Actor, session: DosingSession, precheck: PreCheck) ->
 
 
 @transaction.atomic
+def _refuse_same_minute_recheck(session: DosingSession, now: dt.datetime) -> None:
+    """Issue #11 §4: a re-check is a new reading, so it is charted in a later minute than the pre-dose
+    reading it re-checks (same minute refused, the next minute accepted)."""
+    last = (
+        Reading.objects.filter(session_id=session.pk, phase=Phase.PRE_DOSE, kind=ReadingKind.VITALS)
+        .order_by("-taken_at", "-pk")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    if last is not None and now.replace(second=0, microsecond=0) <= last.replace(second=0, microsecond=0):
+        raise _err(
+            "at",
+            f"re-check in the same minute as the reading it re-checks ({last.isoformat(timespec='minutes')}):"
+            " a re-check is charted at least one minute later",
+        )
+
+
 def recheck(
     actor: Actor,
     session: DosingSession,
@@ -330,6 +347,7 @@ def recheck(
     if not (session.status == Status.HELD or (session.status == Status.CHECKED_IN and has_precheck)):
         raise _err("status", "only a held session, or one checked in with cautions, is re-checked")
     now = _aware(at, "at")
+    _refuse_same_minute_recheck(session, now)
     vals = _vitals_fields(vitals)
     _validate_vitals(now, vals)
     Reading.objects.create(
