@@ -60,3 +60,10 @@ def test_rems_pdf_other_clinic_is_404(done_session, org, client_for, who, status
     assert not AuditEvent.objects.filter(
         action="export", summary="REMS monitoring form printed to PDF"
     ).exists()
+
+
+def test_rems_pages_link_the_pdf(done_session, org, client_for):  # noqa: F811
+    url = reverse("dosing:rems_form_pdf", args=[done_session.pk])
+    c = client_for(org.prescriber)
+    assert url in c.get(reverse("dosing:rems_form", args=[done_session.pk])).content.decode()
+    assert url in c.get(reverse("dosing:rems_list")).content.decode()
