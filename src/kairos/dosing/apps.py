@@ -14,5 +14,10 @@ class DosingConfig(AppConfig):
 
         course_hooks.on_board_states(board_states)
 
+        from kairos.dosing.selectors import overdue_rems_forms
+        from kairos.web.hooks import on_badge_count
+
+        on_badge_count("rems_overdue", overdue_rems_forms)
+
         owners.register("session_id", DosingSession)
         owners.register("event_id", AdverseEvent, lambda e: (e.session.clinic_id, e.session.patient_id))

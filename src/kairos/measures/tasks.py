@@ -20,7 +20,7 @@ from django_tasks import task
 
 
 def _absolute(base_url: str, path: str) -> str:
-    base = (base_url or getattr(settings, "KAIROS_BASE_URL", "") or "http://localhost:8000").rstrip("/")
+    base = (base_url or str(settings.KAIROS_BASE_URL)).rstrip("/")
     return base + path
 
 

@@ -155,13 +155,15 @@ def alert_board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
+    # The home panel (issue #11 §5) posts here too and returns home; nothing else is accepted as a target.
+    back = "web:home" if request.POST.get("next") == "home" else "measures:alerts"
     try:
         alert_review.acknowledge_alert(actor_of(request), alert_id, request.POST.get("action", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
-        return redirect("measures:alerts")
+        return redirect(back)
     messages.success(request, "Alert acknowledged.")
-    return redirect("measures:alerts")
+    return redirect(back)
 
 
 # --- staff: the patient's measurements --------------------------------------------------------------

@@ -7,11 +7,13 @@ from django.http import HttpRequest
 
 from kairos.core import policies
 from kairos.core.policies import Act
+from kairos.web.hooks import badge_counts
 
 
 def kairos(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     nav: dict[str, bool] = {}
+    badge: dict[str, Any] = {"total": 0, "parts": {}}
     if user is not None and user.is_authenticated:
         nav = {
             "patients": policies.any_clinic(user, Act.PATIENT_LIST),
@@ -25,4 +27,6 @@ def kairos(request: HttpRequest) -> dict[str, Any]:
             "outcomes": policies.any_clinic(user, Act.OUTCOMES_VIEW)
             or policies.any_clinic(user, Act.RESEARCH_VIEW),
         }
-    return {"kairos_mode": settings.MODE, "nav": nav}
+        parts = badge_counts(user)
+        badge = {"total": sum(parts.values()), "parts": parts}
+    return {"kairos_mode": settings.MODE, "nav": nav, "badge": badge}

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from kairos.accounts.models import Membership
+from kairos.web.hooks import home_panels
 
 
 @login_required
@@ -12,7 +13,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert user.is_authenticated  # @login_required; narrows User | AnonymousUser for the lookup
     memberships = Membership.objects.filter(user=user).select_related("clinic").order_by("clinic__name")
-    return render(request, "web/home.html", {"memberships": memberships})
+    return render(request, "web/home.html", {"memberships": memberships, "panels": home_panels(request)})
 
 
 def health(request: HttpRequest) -> HttpResponse:
