@@ -8,14 +8,17 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from kairos.audit.models import Action
 from kairos.audit.services import record
 from kairos.core import policies
+from kairos.core.actor import actor_of
+from kairos.core.clinics import get_in_clinic
 from kairos.core.pagination import Page, page_of
 from kairos.core.policies import Act
-from kairos.dosing import records, selectors
+from kairos.courses.models import Appointment
+from kairos.dosing import records, selectors, services
 from kairos.dosing.models import Drug, SessionStatus
 
 router = Router(tags=["sessions"])
@@ -68,6 +71,36 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> dict[s
             summary=f"API session list ({sum(s.clinic_id == clinic_id for s in sessions)} shown)",
         )
     return page_of(sessions)
+
+
+class StartIn(Schema):
+    appointment: int = Field(..., ge=1, le=2**63 - 1)
+
+
+class StartRefusedOut(Schema):
+    detail: str
+    code: str  # "cancelled" | "not_dosing"
+
+
+@router.post(
+    "",
+    response={200: SessionOut, 201: SessionOut, 409: StartRefusedOut},
+    summary="Start the dosing session of a booked dosing appointment (idempotent)",
+    description="201: created from the appointment (protocol from its course). 200: the appointment's existing "
+    "session. 404: no such appointment in your clinics. 409: the appointment is cancelled or not a dosing one.",
+)
+def start_session(request: HttpRequest, payload: StartIn) -> Status[Any]:
+    appt = get_in_clinic(
+        request.user,
+        Appointment.objects.select_related("course", "patient"),
+        payload.appointment,
+        Act.SESSION_CHART,
+    )
+    try:
+        session, created = services.start_session_from_appointment(actor_of(request), appt)
+    except services.StartRefused as exc:
+        return Status(409, {"detail": exc.detail, "code": exc.code})
+    return Status(201 if created else 200, session)
 
 
 @router.get("/{session_id}", summary="One session's whole structured record (an audited read)")

@@ -97,6 +97,40 @@ CHECK_IN = {
     **VITALS,
 }
 
+
+def _booked_appointment(w: World) -> dict[str, Any]:
+    """A booked dosing appointment of north's patient today (#11 §1), built once per test."""
+
+    def make() -> Any:
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from kairos.courses.models import Appointment, Course
+
+        course = Course.objects.create(
+            clinic=w.org.north,
+            patient=w.patient,
+            protocol_id="esketamine-trd",
+            status="active",
+            start_date=timezone.localdate(),
+            created_by=w.org.prescriber,
+        )
+        starts = timezone.now() - dt.timedelta(hours=1)
+        return Appointment.objects.create(
+            course=course,
+            patient=w.patient,
+            clinic=w.org.north,
+            kind="dosing",
+            number=1,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+            planned_dose_mg=Decimal("56"),
+        )
+
+    return {"appointment": w.once("booked_appointment", make).pk}
+
+
 ENTRIES = [
     Entry(
         "dosing:list",
@@ -142,4 +176,12 @@ ENTRIES = [
     ),
     Entry("GET /api/v1/sessions/{session_id}", phi=True, allowed=CLINICAL_READERS, kwargs=_iv),
     Entry("GET /api/v1/sessions/{session_id}/rems-form", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry(
+        "POST /api/v1/sessions",
+        phi=True,
+        allowed=CHARTERS,
+        # kwargs are built outside the rolled-back block (the URL has no placeholder: format ignores them)
+        kwargs=lambda w: {"booked": _booked_appointment(w)["appointment"]},
+        data=_booked_appointment,
+    ),
 ]
