@@ -120,6 +120,7 @@ def load_dosing_demo(context: dict[str, Any]) -> str:
         users["demo-nurse"],
         s1,
         confirmation="REMS-DEMO-55120",
+        method="online",
         submitted_on=(now - dt.timedelta(days=8)).date(),
     )
     _esketamine(services, users, alex, at(2, 9), "LOT-A2304")

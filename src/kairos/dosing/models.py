@@ -437,6 +437,11 @@ class DischargeNote(SignedGuardMixin):
         super().save(*args, **kwargs)
 
 
+class SubmissionMethod(models.TextChoices):
+    ONLINE = "online", "Online (SPRAVATOrems.com)"
+    FAX = "fax", "Fax"
+
+
 class RemsForm(Row):
     """The Spravato REMS Patient Monitoring Form of one esketamine session."""
 
@@ -450,6 +455,7 @@ class RemsForm(Row):
     submitted_on = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     confirmation = models.CharField(max_length=60, blank=True)
+    submission_method = models.CharField(max_length=6, choices=SubmissionMethod.choices, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

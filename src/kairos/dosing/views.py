@@ -424,6 +424,7 @@ def rems_form(request: HttpRequest, session_id: int) -> HttpResponse:
                     actor_of(request),
                     session,
                     confirmation=request.POST.get("confirmation", ""),
+                    method=request.POST.get("method", ""),
                     submitted_on=dt.date.fromisoformat(day) if day else None,
                 )
             else:

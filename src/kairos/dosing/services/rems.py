@@ -17,6 +17,7 @@ from kairos.dosing import selectors
 from kairos.dosing.models import (
     DosingSession,
     RemsForm,
+    SubmissionMethod,
 )
 from kairos.dosing.services.common import (
     _err,
@@ -58,7 +59,12 @@ def sign_rems_form(actor: Actor, session: DosingSession) -> RemsForm:
 
 @transaction.atomic
 def submit_rems_form(
-    actor: Actor, session: DosingSession, *, confirmation: str, submitted_on: dt.date | None = None
+    actor: Actor,
+    session: DosingSession,
+    *,
+    confirmation: str,
+    method: str,
+    submitted_on: dt.date | None = None,
 ) -> RemsForm:
     policies.require(actor, Act.REMS_SUBMIT, session.clinic_id)
     session = _fresh(session)
@@ -78,19 +84,24 @@ def submit_rems_form(
             "submitted_on",
             f"{day.isoformat()} is outside the allowed range [{session_day.isoformat()}, {today.isoformat()}]",
         )
+    if method not in SubmissionMethod.values:
+        raise _err("method", f"how the form was submitted: one of {', '.join(SubmissionMethod.values)}")
     form.submitted_on, form.submitted_at, form.confirmation, form.submitted_by = (
         day,
         timezone.now(),
         confirmation,
         actor,
     )
-    form.save(update_fields=["submitted_on", "submitted_at", "confirmation", "submitted_by"])
+    form.submission_method = method
+    form.save(
+        update_fields=["submitted_on", "submitted_at", "confirmation", "submitted_by", "submission_method"]
+    )
     record(
         Action.EXPORT,
         actor=actor,
         patient=session.patient,
         obj=form,
-        new={"submitted_on": day, "confirmation": confirmation},
+        new={"submitted_on": day, "confirmation": confirmation, "method": method},
         summary="REMS monitoring form submitted",
     )
     return form

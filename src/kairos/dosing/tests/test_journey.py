@@ -86,7 +86,7 @@ def test_esketamine_session_end_to_end(org, patient, enrolled, site, t0):
     assert f["concomitant.benzodiazepines"] == "N" and f["patient.first_treatment"] == "Y"
     signed = services.sign_rems_form(org.nurse, s)
     assert signed.due_date == first.astimezone(org.north.tz).date() + dt.timedelta(days=7)
-    services.submit_rems_form(org.nurse, s, confirmation="REMS-998877")
+    services.submit_rems_form(org.nurse, s, confirmation="REMS-998877", method="fax")
     record = records.session_record(s)
     assert record["rems_form"]["state"] == "submitted"
     assert record["discharge"][0]["signature"]["by"] == "prescriber"

@@ -75,7 +75,10 @@ def test_rems_pages(done_session, org, client_for):
     assert r.status_code == 200 and b"LOT9" in r.content
     assert c.post(f"/sessions/{done_session.pk}/rems/", {"op": "sign"}).status_code == 302
     assert (
-        c.post(f"/sessions/{done_session.pk}/rems/", {"op": "submit", "confirmation": "C-1234"}).status_code
+        c.post(
+            f"/sessions/{done_session.pk}/rems/",
+            {"op": "submit", "confirmation": "C-1234", "method": "online"},
+        ).status_code
         == 302
     )
     r = c.get("/sessions/rems/")

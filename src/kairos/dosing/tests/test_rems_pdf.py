@@ -67,3 +67,19 @@ def test_rems_pages_link_the_pdf(done_session, org, client_for):  # noqa: F811
     c = client_for(org.prescriber)
     assert url in c.get(reverse("dosing:rems_form", args=[done_session.pk])).content.decode()
     assert url in c.get(reverse("dosing:rems_list")).content.decode()
+
+
+def test_submission_records_method_and_refuses_unknown(done_session, org):  # noqa: F811
+    from django.core.exceptions import ValidationError
+
+    from kairos.dosing import services
+    from kairos.dosing.models import RemsForm
+
+    s = done_session
+    services.sign_rems_form(org.prescriber, s)
+    with pytest.raises(ValidationError) as exc:
+        services.submit_rems_form(org.nurse, s, confirmation="REMS-1", method="email")
+    assert "method" in exc.value.message_dict
+    services.submit_rems_form(org.nurse, s, confirmation="REMS-123", method="fax")
+    assert RemsForm.objects.get(session=s).submission_method == "fax"
+    assert AuditEvent.objects.filter(action="export", summary="REMS monitoring form submitted").count() == 1
