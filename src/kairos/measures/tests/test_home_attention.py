@@ -90,14 +90,25 @@ def test_other_clinic_prescriber_sees_no_badge(patient, make_link, org, client_f
     assert _badge(client_for(org.far_prescriber).get(reverse("web:home")).content.decode()) is None
 
 
-def test_home_query_count_is_bounded(patient, make_link, org, client_for, django_assert_max_num_queries):
-    for _ in range(3):
-        _item9_alert_many(patient, make_link)
+def test_home_query_count_is_bounded_and_constant(
+    patient, make_link, org, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     c = client_for(org.prescriber)
+    _item9_alert_many(patient, make_link)
     c.get(reverse("web:home"))
+    with CaptureQueriesContext(connection) as one:
+        c.get(reverse("web:home"))
+    for _ in range(2):
+        _item9_alert_many(patient, make_link)
     with django_assert_max_num_queries(40):
         html = c.get(reverse("web:home")).content.decode()
-    assert _badge(html) == 3
+    assert _badge(html) == 3 and html.count('data-testid="home-alert"') == 3
+    with CaptureQueriesContext(connection) as three:
+        c.get(reverse("web:home"))
+    assert len(three.captured_queries) == len(one.captured_queries)
 
 
 def _item9_alert_many(patient, make_link):
