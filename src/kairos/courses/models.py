@@ -172,6 +172,11 @@ class Appointment(models.Model):
     linked_dose_appointment = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="integration_appointments"
     )
+    # Arrival at the front desk on the day (#11 §1): set once, audited (services.mark_arrived).
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

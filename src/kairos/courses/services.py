@@ -579,3 +579,41 @@ def cancel_appointment(actor: Actor, appointment: Appointment, *, reason: str) -
         reason=reason,
     )
     return appt
+
+
+def mark_arrived(actor: Actor, appointment: Appointment, *, at: dt.datetime | None = None) -> Appointment:
+    """The front desk records the patient's arrival for a booked appointment (#11 §1); audited.
+
+    Marking an already-arrived appointment again keeps the first arrival (idempotent); a cancelled,
+    completed or missed appointment is refused naming ``status``; ``at`` may not be in the future.
+    """
+    policies.require(actor, Act.SCHEDULE_BOOK, appointment.clinic_id)
+    now = timezone.now()
+    at = at or now
+    if timezone.is_naive(at):
+        raise ValidationError({"arrived_at": "arrived_at: must include a time zone"})
+    if at > now + dt.timedelta(minutes=1):
+        raise ValidationError({"arrived_at": "arrived_at: may not be in the future"})
+    with transaction.atomic():
+        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appt.arrived_at is not None:
+            return appt
+        if appt.status != AppointmentStatus.BOOKED:
+            raise ValidationError(
+                {
+                    "status": f"status: only a booked appointment can be marked arrived (this one is {appt.status})"
+                }
+            )
+        appt.arrived_at = at
+        appt.arrived_by = actor
+        appt.updated_at = now
+        appt.save(update_fields=["arrived_at", "arrived_by", "updated_at"])
+        record(
+            Action.UPDATE,
+            actor=actor,
+            patient=appt.patient,
+            obj=appt,
+            new={"arrived_at": at.isoformat()},
+            summary="patient arrived",
+        )
+    return appt
