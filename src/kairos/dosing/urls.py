@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:session_id>/readings/", views.add_reading, name="add_reading"),
     path("<int:session_id>/rems/", views.rems_form, name="rems_form"),
     path("<int:session_id>/rems.pdf", views.rems_form_pdf, name="rems_form_pdf"),
+    path("<int:session_id>/discharge.pdf", views.discharge_pdf, name="discharge_pdf"),
     path("<int:session_id>/integration/", views.integration, name="integration"),
     path("<int:session_id>/events/<int:event_id>/report/", views.safety_report, name="safety_report"),
     path("<int:session_id>/<slug:action>/", views.session_action, name="action"),

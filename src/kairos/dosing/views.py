@@ -488,6 +488,35 @@ def rems_form_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
+def discharge_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The latest discharge note of a session as a printable PDF (issue #11 §3): an audited PHI export."""
+    session = selectors.get_session(request.user, session_id, Act.SESSION_VIEW)
+    note = session.notes.select_related("author", "signed_by").order_by("-version").first()
+    if note is None:
+        raise Http404("no discharge note")
+    tz = session.clinic.tz
+    data = pdf.render_pdf(
+        "dosing/pdf/discharge.html",
+        {
+            "s": session,
+            "patient": session.patient,
+            "note": note,
+            "discharged_at": timezone.localtime(note.discharged_at, tz),
+            "signed_at": timezone.localtime(note.signed_at, tz) if note.signed_at else None,
+            "printed_at": timezone.localtime(timezone.now(), tz),
+        },
+    )
+    record(
+        Action.EXPORT,
+        actor=request.user,
+        patient=session.patient,
+        obj=note,
+        summary="discharge summary printed to PDF",
+    )
+    return pdf.pdf_response(data, f"discharge-session-{session.pk}.pdf")
+
+
+@login_required
 def rems_list(request: HttpRequest) -> HttpResponse:
     if not policies.any_clinic(request.user, Act.SESSION_VIEW):
         raise PermissionDenied("your role may not see REMS forms")

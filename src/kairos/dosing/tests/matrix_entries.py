@@ -72,6 +72,23 @@ def _with_rems_form(w: World) -> dict[str, Any]:
     return {}
 
 
+def _with_discharge_note(w: World) -> dict[str, Any]:
+    """The esketamine session with a discharge note (for the discharge-summary PDF)."""
+
+    def make() -> Any:
+        from django.utils import timezone
+
+        from kairos.dosing.models import DischargeNote
+
+        esk = _sessions(w)["esk"]
+        return DischargeNote.objects.create(
+            session=esk, discharged_at=timezone.now(), summary="Well.", author=w.org.nurse
+        )
+
+    w.once("discharge_note", make)
+    return {"session_id": _sessions(w)["esk"].pk}
+
+
 def _session_day(w: World) -> str:
     """The day (clinic time) of the sessions built above, so the day list shows them at any hour."""
     from kairos.dosing import selectors
@@ -152,6 +169,7 @@ ENTRIES = [
     Entry("dosing:add_reading", phi=True, method="POST", allowed=CHARTERS, kwargs=_iv, data=lambda w: VITALS),
     Entry("dosing:rems_form", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
     Entry("dosing:rems_form_pdf", phi=True, allowed=CLINICAL_READERS, kwargs=_esk),
+    Entry("dosing:discharge_pdf", phi=True, allowed=CLINICAL_READERS, kwargs=_with_discharge_note),
     Entry("dosing:integration", phi=True, allowed=INTEGRATION_READERS, kwargs=_iv),
     Entry(
         "dosing:safety_report",

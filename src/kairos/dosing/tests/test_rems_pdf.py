@@ -83,3 +83,14 @@ def test_submission_records_method_and_refuses_unknown(done_session, org):  # no
     services.submit_rems_form(org.nurse, s, confirmation="REMS-123", method="fax")
     assert RemsForm.objects.get(session=s).submission_method == "fax"
     assert AuditEvent.objects.filter(action="export", summary="REMS monitoring form submitted").count() == 1
+
+
+def test_discharge_summary_pdf(done_session, org, client_for):  # noqa: F811
+    s = done_session
+    resp = client_for(org.nurse).get(reverse("dosing:discharge_pdf", args=[s.pk]))
+    assert resp.status_code == 200 and resp.content.startswith(b"%PDF-")
+    pages, text = _text(resp.content)
+    assert pages >= 1
+    assert s.patient.display_name in text and "Discharge summary" in text and "Well." in text
+    assert AuditEvent.objects.filter(action="export", summary="discharge summary printed to PDF").count() == 1
+    assert client_for(org.far_prescriber).get(reverse("dosing:discharge_pdf", args=[s.pk])).status_code == 404
