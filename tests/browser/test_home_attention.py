@@ -28,7 +28,9 @@ def test_badge_shows_and_home_panel_acknowledges(org, patient, logged_in_page):
     assert patient.display_name in item.inner_text()
     item.get_by_label("Action taken").fill("Called the patient; safety plan reviewed")
     item.get_by_role("button", name="Acknowledge").click()
-    page.wait_for_url("**/")
+    # htmx swaps the panel and the badge in place
+    page.get_by_text("No open safety alerts.").wait_for()
     assert page.get_by_test_id("home-alert").count() == 0
+    assert page.get_by_role("link", name="Alerts: 1 needs attention").count() == 0
     alert.refresh_from_db()
     assert alert.acknowledged_by == org.prescriber
