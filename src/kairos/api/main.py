@@ -57,6 +57,9 @@ def _register_routers() -> None:
     from kairos.courses.api import router as courses_router
 
     api.add_router("/courses", courses_router)
+    from kairos.courses.api import appointments_router
+
+    api.add_router("/appointments", appointments_router)
     from kairos.dosing.api import router as sessions_router
 
     api.add_router("/sessions", sessions_router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -130,4 +131,57 @@ def get_course(request: HttpRequest, course_id: int) -> CourseDetailOut:
         start_date=course.start_date,
         created_at=course.created_at,
         appointments=appts,
+    )
+
+
+appointments_router = Router(tags=["appointments"])
+
+
+class DayAppointmentOut(Schema):
+    id: int
+    patient_id: int
+    kind: str
+    status: str
+    starts_at: dt.datetime
+    chair: str | None
+    session_id: int | None  # the dosing session started from it; null when none
+
+
+class DayFilters(Schema):
+    date: dt.date
+    clinic: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class DayAppointmentPage(Page[DayAppointmentOut]):
+    """The one list shape of /api/v1 (:mod:`kairos.core.pagination`)."""
+
+
+@appointments_router.get(
+    "", response=DayAppointmentPage, summary="Appointments of one day (the clinic's local calendar)"
+)
+def list_day_appointments(request: HttpRequest, filters: Query[DayFilters]) -> dict[str, Any]:
+    if not policies.any_clinic(request.user, Act.SCHEDULE_VIEW):
+        raise PermissionDenied("your role may not schedule.view")
+    rows = selectors.appointments_on_local_date(request.user, filters.date, clinic_id=filters.clinic)
+    for clinic_id in sorted({a.clinic_id for a in rows}):
+        record(
+            Action.READ,
+            actor=request.user,
+            clinic=clinic_id,
+            object_type="courses.appointments",
+            summary=f"API appointments of {filters.date:%Y-%m-%d} ({sum(a.clinic_id == clinic_id for a in rows)})",
+        )
+    return page_of(
+        [
+            {
+                "id": a.pk,
+                "patient_id": a.patient_id,
+                "kind": a.kind,
+                "status": a.status,
+                "starts_at": a.starts_at,
+                "chair": a.chair.name if a.chair else None,
+                "session_id": getattr(a, "session_id", None),  # annotated by the selector
+            }
+            for a in rows
+        ]
     )

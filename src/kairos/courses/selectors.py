@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -201,3 +201,25 @@ def board_clinics(user: Viewer) -> list[Clinic]:
     if not ids:
         raise PermissionDenied("your role has no access to the board")
     return list(Clinic.objects.filter(pk__in=ids).order_by("name"))
+
+
+def appointments_on_local_date(
+    user: Viewer, day: dt.date, *, clinic_id: int | None = None
+) -> list[Appointment]:
+    """The appointments of ``day`` in each visible clinic's own calendar (filtered in SQL: one
+    [local midnight, next local midnight) range per clinic), each annotated with ``session_id`` (the dosing
+    session started from it, or None). ``clinic_id`` narrows to one clinic (another clinic's id: nothing)."""
+    clinics = Clinic.objects.filter(pk__in=policies.clinic_ids_for(user, Act.SCHEDULE_VIEW))
+    if clinic_id is not None:
+        clinics = clinics.filter(pk=clinic_id)
+    cond = Q(pk__in=[])
+    for c in clinics:
+        start = dt.datetime.combine(day, dt.time(), tzinfo=c.tz)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=c.tz)
+        cond |= Q(clinic_id=c.pk, starts_at__gte=start, starts_at__lt=end)
+    return list(
+        Appointment.objects.filter(cond)
+        .select_related("chair")
+        .annotate(session_id=F("dosing_session__id"))
+        .order_by("starts_at", "pk")
+    )

@@ -77,6 +77,42 @@ def _appointment_day(w: World) -> str:
     return f"day={_monday().isoformat()}"
 
 
+def _appointment_today(w: World) -> dict[str, Any]:
+    """A booked dosing appointment of north's patient an hour ago (#11 §1), built once per test."""
+
+    def make() -> Any:
+        from django.utils import timezone
+
+        from kairos.courses.models import Appointment, Course
+
+        course = Course.objects.create(
+            clinic=w.org.north,
+            patient=w.patient,
+            protocol_id="esketamine-trd",
+            status="active",
+            start_date=timezone.localdate(),
+            created_by=w.org.prescriber,
+        )
+        starts = timezone.now() - dt.timedelta(hours=1)
+        return Appointment.objects.create(
+            course=course,
+            patient=w.patient,
+            clinic=w.org.north,
+            kind="dosing",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+        )
+
+    return {"appointment_day": w.once("appointment_today", make).pk}
+
+
+def _appointment_day_query(w: World) -> str:
+    from kairos.courses.models import Appointment
+
+    appt = Appointment.objects.get(pk=_appointment_today(w)["appointment_day"])
+    return f"date={appt.starts_at.astimezone(w.org.north.tz):%Y-%m-%d}"
+
+
 ENTRIES = [
     Entry(
         "courses:board",
@@ -173,4 +209,12 @@ ENTRIES = [
         kwargs=_with_course,
     ),
     Entry("GET /api/v1/courses/{course_id}", phi=True, allowed=SCHEDULE_READERS, kwargs=_course),
+    Entry(
+        "GET /api/v1/appointments",
+        phi=True,
+        allowed=SCHEDULE_READERS | set(FOREIGN),
+        scope="collection",
+        kwargs=_appointment_today,
+        query=_appointment_day_query,
+    ),
 ]
