@@ -313,6 +313,7 @@ def test_esketamine_session_by_keyboard(day, patient, clock, logged_in_page, sig
     confirmation = nurse.get_by_label("Confirmation")
     expect(confirmation).to_be_focused()
     nurse.keyboard.type("REMS-998877")
+    tick(nurse, nurse.get_by_label("Online"))  # how the form was submitted (online or fax), required
     submit_from(nurse, confirmation)
     expect(nurse.get_by_test_id("rems-state")).to_have_text("submitted")
 

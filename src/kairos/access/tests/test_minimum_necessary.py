@@ -153,6 +153,10 @@ def _url(entry: Entry, w: World) -> str:
         url = entry.route.split(" ", 1)[1].format(**kwargs)
     else:
         url = reverse(entry.route, kwargs=kwargs)
+    # Pages are read on this module's own day (the board's default, today); an API list that needs its
+    # date (GET /api/v1/appointments) gets it from its entry.
+    if callable(entry.query):
+        return url + (f"?{entry.query(w)}" if entry.is_api else "")
     return url + (f"?{entry.query}" if entry.query else "")
 
 
