@@ -312,7 +312,6 @@ def _await_decision(actor: Actor, session: DosingSession, precheck: PreCheck) ->
     )
 
 
-@transaction.atomic
 def _refuse_same_minute_recheck(session: DosingSession, now: dt.datetime) -> None:
     """Issue #11 §4: a re-check is a new reading, so it is charted in a later minute than the pre-dose
     reading it re-checks (same minute refused, the next minute accepted)."""
@@ -330,6 +329,7 @@ def _refuse_same_minute_recheck(session: DosingSession, now: dt.datetime) -> Non
         )
 
 
+@transaction.atomic
 def recheck(
     actor: Actor,
     session: DosingSession,
