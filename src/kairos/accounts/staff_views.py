@@ -289,7 +289,7 @@ MENU: tuple[tuple[str, str, str, bool, Act, str], ...] = (
         "rulesets:clinic",
         True,
         Act.RULES_VIEW,
-        "prescribers sign them; clinical staff and auditors read them",
+        "prescribers, who sign them; clinical staff and auditors read them",
     ),
 )
 MENU_ACTS = (

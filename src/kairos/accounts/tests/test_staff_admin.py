@@ -440,7 +440,7 @@ def test_admin_menu_links_every_settings_page_the_role_may_open(org, client_for)
     ):
         assert f'href="{url}"' in body, url
     assert f'href="/rules/{n}/"' not in body
-    assert 'Rule overrides</strong> <span class="muted">(managed by prescribers sign them' in body
+    assert 'Rule overrides</strong> <span class="muted">(managed by prescribers, who sign them' in body
     prescriber = client_for(org.prescriber).get(reverse("accounts:admin_menu")).content.decode()
     assert (
         f'href="/rules/{n}/"' in prescriber and f'href="/intake/clinics/{n}/consent-documents/"' in prescriber
