@@ -13,7 +13,7 @@ from django.utils import timezone
 from kairos.access.models import BreakGlassGrant
 from kairos.audit.models import Action
 from kairos.audit.services import record
-from kairos.core import policies
+from kairos.core import policies, reasons
 from kairos.core.actor import Actor
 from kairos.core.reasons import require_reason
 
@@ -26,8 +26,8 @@ def _tasks() -> Any:
 
 # One answer for every MRN that does not open a grant: unknown, in a clinic of another organisation, or in a
 # clinic id the user may not name. It names no clinic and says nothing about whether the MRN exists anywhere.
-BREAK_GLASS_REASON_MIN = 15  # characters (a policy, not a clinical number)
-BREAK_GLASS_REASON_MAX = 2000
+BREAK_GLASS_REASON_MIN = reasons.SIGNED_MIN_LENGTH
+BREAK_GLASS_REASON_MAX = reasons.SIGNED_MAX_LENGTH
 NOT_GRANTED = "no patient with that MRN in that clinic of your organisation"
 
 

@@ -12,7 +12,7 @@ from kairos.access import services
 from kairos.access.models import BreakGlassGrant
 from kairos.accounts.models import Clinic
 from kairos.audit.reads import clinic_counts, record_list_read
-from kairos.core import policies
+from kairos.core import policies, reasons
 from kairos.core.actor import actor_of
 from kairos.core.forms import add_service_errors
 from kairos.core.policies import Act
@@ -24,7 +24,9 @@ class BreakGlassForm(forms.Form):
     # different "not one of the available choices" error.
     clinic = forms.IntegerField(widget=forms.Select, min_value=1, max_value=2**63 - 1)
     mrn = forms.CharField(max_length=32, label="MRN")
-    reason = forms.CharField(widget=forms.Textarea, min_length=15, max_length=2000)
+    reason = forms.CharField(
+        widget=forms.Textarea, min_length=reasons.SIGNED_MIN_LENGTH, max_length=reasons.SIGNED_MAX_LENGTH
+    )
 
 
 @login_required

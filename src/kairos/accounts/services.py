@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kairos.accounts.models import TOKEN_PREFIX, ApiToken, Membership, hash_token
 from kairos.audit.models import Action
 from kairos.audit.services import record
-from kairos.core import policies
+from kairos.core import policies, reasons
 from kairos.core.actor import Actor
 from kairos.core.clinics import parse_pk
 from kairos.core.policies import Act
@@ -198,8 +198,8 @@ def verify_second_factor(user: Actor, code: str) -> Any | None:
     return None
 
 
-RESET_REASON_MIN = 15
-RESET_REASON_MAX = 2000
+RESET_REASON_MIN = reasons.SIGNED_MIN_LENGTH
+RESET_REASON_MAX = reasons.SIGNED_MAX_LENGTH
 
 
 @transaction.atomic

@@ -12,6 +12,10 @@ from django.core.exceptions import ValidationError
 #: the audit row's reason and the models' reason columns.
 DEFAULT_MIN_LENGTH = 1
 DEFAULT_MAX_LENGTH = 500
+#: Bounds of a reason that justifies a safety-relevant act (a hold override, an amendment, break-glass, a
+#: two-factor reset, a clinic rule override): long enough to say why, short enough to read back.
+SIGNED_MIN_LENGTH = 15
+SIGNED_MAX_LENGTH = 2000
 
 
 def require_reason(

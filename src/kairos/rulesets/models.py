@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kairos.core import reasons
 from kairos.core.append_only import AppendOnlyModel
 
 #: Bounds of an override's reason (a software policy, like every other reason in Kairos).
-REASON_MIN = 15
-REASON_MAX = 2000
+REASON_MIN = reasons.SIGNED_MIN_LENGTH
+REASON_MAX = reasons.SIGNED_MAX_LENGTH
 
 
 class RuleOverride(AppendOnlyModel):

@@ -35,6 +35,7 @@ from kairos.dosing.models import (
 )
 from kairos.dosing.services.common import (
     INTAKE_LOOKBACK,
+    MAX_REASON,
     _aware,
     _charted_at,
     _err,
@@ -512,7 +513,7 @@ def decide_cautions(
     if not cautions:
         raise _err("decision", "no pre-dose caution awaits a decision")
     max_length = DosingSession._meta.get_field("cancel_reason").max_length or 300
-    reason = _reason(reason, max_length=max_length if decision == Decision.CANCEL else 2000)
+    reason = _reason(reason, max_length=max_length if decision == Decision.CANCEL else MAX_REASON)
     now = timezone.now()
     precheck = session.precheck
     row = _record_decision(actor, session, precheck, cautions, decision, reason, now)

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kairos.clinical.safety.vitals import VitalsError, validate_vitals
+from kairos.core import reasons
 from kairos.core.reasons import require_reason
 from kairos.core.time import FUTURE_SLACK, is_future
 from kairos.dosing import domain, selectors
@@ -24,7 +25,7 @@ from kairos.dosing.models import (
     PreCheck,
 )
 
-MIN_REASON = 15  # characters in an override / amendment reason (a policy, not a clinical number)
+MIN_REASON = reasons.SIGNED_MIN_LENGTH  # an override / amendment reason (kairos.core.reasons)
 # How far back a "last food/liquid" time may lie: a plausibility bound on data entry (year-1 typos), not the
 # fasting rule itself (that lives in kairos.clinical); older times are left blank as unknown.
 INTAKE_LOOKBACK = dt.timedelta(days=7)
@@ -34,7 +35,7 @@ def _err(field: str, message: str) -> ValidationError:
     return ValidationError({field: f"{field}: {message}"})
 
 
-MAX_REASON = 2000  # characters: long enough for any clinical explanation; longer is refused, never cut
+MAX_REASON = reasons.SIGNED_MAX_LENGTH  # longer is refused, never cut
 
 
 def _reason(reason: str, field: str = "reason", *, max_length: int = MAX_REASON) -> str:
